@@ -1,0 +1,69 @@
+// Command grove is "git for operating system binaries": an OSTree-compatible
+// repository tool with a terminal UI. Its command lines follow ostree's.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// globals holds ostree's global options, shared by every verb.
+type globals struct {
+	repo    string
+	verbose bool
+}
+
+var g globals
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "grove",
+		Short:         "git for operating system binaries (OSTree-compatible)",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.repo, "repo", "", "path to the OSTree repository (default: $OSTREE_REPO)")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print debug information")
+	root.SetVersionTemplate("grove {{.Version}}\n")
+	for _, add := range subcommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// subcommands is filled by each verb's file in its init function, so that
+// adding a verb touches only its own file.
+var subcommands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { subcommands = append(subcommands, f) }
+
+// repoPath resolves --repo, then $OSTREE_REPO, like ostree does.
+func repoPath() (string, error) {
+	if g.repo != "" {
+		return g.repo, nil
+	}
+	if p := os.Getenv("OSTREE_REPO"); p != "" {
+		return p, nil
+	}
+	return "", errors.New("command requires a --repo argument")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
