@@ -1,0 +1,395 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"golang.org/x/sys/unix"
+)
+
+// Modifier adjusts what is committed, like ostree's commit modifier and
+// the commit CLI's filter. Paths are absolute within the tree ("/", "/usr/bin/sh").
+type Modifier struct {
+	OwnerUID, OwnerGID   int // -1 keeps the file's own
+	CanonicalPermissions bool
+	SkipXattrs           bool
+	ModeAdd              map[string]uint32 // --statoverride: bits ORed into the mode
+	Skip                 map[string]bool   // --skip-list: paths left out
+	// DevIno maps (device, inode) of hardlinks into the repository to their
+	// object (--link-checkout-speedup); files found there are not re-read.
+	DevIno map[repo.DevIno]oid.Checksum
+
+	mu       sync.Mutex
+	usedMode map[string]bool
+	usedSkip map[string]bool
+}
+
+// NoModifier is the identity modifier.
+func NoModifier() *Modifier { return &Modifier{OwnerUID: -1, OwnerGID: -1} }
+
+// Unmatched returns statoverride and skip-list paths that matched nothing;
+// ostree treats those as errors.
+func (m *Modifier) Unmatched() []string {
+	var out []string
+	for p := range m.ModeAdd {
+		if !m.usedMode[p] {
+			out = append(out, p)
+		}
+	}
+	for p := range m.Skip {
+		if !m.usedSkip[p] {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// apply runs the filter on one entry's ownership and mode; skip reports a
+// path that must be left out.
+func (m *Modifier) apply(r *repo.Repo, path string, uid, gid, mode *uint32) (skip bool) {
+	if m.OwnerUID >= 0 {
+		*uid = uint32(m.OwnerUID)
+	}
+	if m.OwnerGID >= 0 {
+		*gid = uint32(m.OwnerGID)
+	}
+	if add, ok := m.ModeAdd[path]; ok {
+		*mode |= add
+		m.mu.Lock()
+		if m.usedMode == nil {
+			m.usedMode = map[string]bool{}
+		}
+		m.usedMode[path] = true
+		m.mu.Unlock()
+	}
+	if m.Skip[path] {
+		m.mu.Lock()
+		if m.usedSkip == nil {
+			m.usedSkip = map[string]bool{}
+		}
+		m.usedSkip[path] = true
+		m.mu.Unlock()
+		return true
+	}
+	if m.canonical(r) {
+		switch *mode & object.ModeType {
+		case object.ModeReg:
+			*mode &= object.ModeReg | 0o755
+		case object.ModeDir:
+			*mode &= object.ModeDir | 0o755
+		}
+		*uid, *gid = 0, 0
+	}
+	return false
+}
+
+func (m *Modifier) canonical(r *repo.Repo) bool {
+	return m.CanonicalPermissions || r.Mode() == repo.ModeBareUserOnly
+}
+
+func (m *Modifier) skipXattrs(r *repo.Repo) bool {
+	return m.SkipXattrs || m.canonical(r) || r.DisableXattrs()
+}
+
+// Progress is a snapshot of an import.
+type Progress struct {
+	Scanned      int64 // files and symlinks seen
+	Written      int64 // content objects newly written
+	BytesWritten int64 // their payload bytes
+	Reused       int64 // files taken from the devino cache
+}
+
+type importer struct {
+	ctx      context.Context
+	tx       *repo.Txn
+	r        *repo.Repo
+	mod      *Modifier
+	progress func(Progress)
+	prog     struct{ scanned, written, bytes, reused atomic.Int64 }
+
+	jobs    chan fileJob
+	wg      sync.WaitGroup
+	errOnce sync.Once
+	err     error
+	cancel  context.CancelFunc
+	treeMu  sync.Mutex
+}
+
+type fileJob struct {
+	path, rel string
+	st        unix.Stat_t
+	tree      *Tree
+	name      string
+}
+
+// ImportDir reads the directory dir into a new Tree, writing content and
+// dirmeta objects into tx. Files are hashed (and compressed) on every core.
+func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, progress func(Progress)) (*Tree, error) {
+	if mod == nil {
+		mod = NoModifier()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, progress: progress, cancel: cancel}
+	n := runtime.GOMAXPROCS(0)
+	im.jobs = make(chan fileJob, 4*n)
+	for i := 0; i < n; i++ {
+		im.wg.Add(1)
+		go im.worker()
+	}
+	var st unix.Stat_t
+	var root *Tree
+	err := unix.Stat(dir, &st)
+	if err != nil {
+		err = fmt.Errorf("compose: %s: %w", dir, err)
+	} else if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		err = fmt.Errorf("compose: %s is not a directory", dir)
+	} else {
+		root, err = im.dir(dir, "/", &st)
+	}
+	close(im.jobs)
+	im.wg.Wait()
+	if err == nil {
+		err = im.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	im.report()
+	return root, nil
+}
+
+func (im *importer) fail(err error) {
+	im.errOnce.Do(func() { im.err = err; im.cancel() })
+}
+
+func (im *importer) report() {
+	if im.progress != nil {
+		im.progress(Progress{
+			Scanned: im.prog.scanned.Load(), Written: im.prog.written.Load(),
+			BytesWritten: im.prog.bytes.Load(), Reused: im.prog.reused.Load(),
+		})
+	}
+}
+
+func join(rel, name string) string {
+	if rel == "/" {
+		return "/" + name
+	}
+	return rel + "/" + name
+}
+
+// dir walks one directory: subdirectories recursively in this goroutine,
+// files handed to the workers.
+func (im *importer) dir(path, rel string, st *unix.Stat_t) (*Tree, error) {
+	if err := im.ctx.Err(); err != nil {
+		return nil, err
+	}
+	uid, gid, mode := st.Uid, st.Gid, st.Mode
+	im.mod.apply(im.r, rel, &uid, &gid, &mode)
+	meta := &object.DirMeta{UID: uid, GID: gid, Mode: mode}
+	if !im.mod.skipXattrs(im.r) {
+		xs, err := readXattrs(path)
+		if err != nil {
+			return nil, err
+		}
+		meta.Xattrs = xs
+	}
+	metaSum, err := im.tx.WriteMeta(im.ctx, oid.DirMeta, meta.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	t := NewTree(metaSum)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("compose: %w", err)
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("compose: read %s: %w", path, err)
+	}
+	for _, name := range names {
+		if err := object.ValidateName(name); err != nil {
+			return nil, fmt.Errorf("compose: %s: %w", path, err)
+		}
+		child, childRel := filepath.Join(path, name), join(rel, name)
+		var cst unix.Stat_t
+		if err := unix.Lstat(child, &cst); err != nil {
+			return nil, fmt.Errorf("compose: lstat %s: %w", child, err)
+		}
+		switch cst.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			if im.mod.Skip[childRel] {
+				im.mod.apply(im.r, childRel, new(uint32), new(uint32), new(uint32))
+				continue
+			}
+			sub, err := im.dir(child, childRel, &cst)
+			if err != nil {
+				return nil, err
+			}
+			t.dirs[name] = sub
+		case unix.S_IFREG, unix.S_IFLNK:
+			select {
+			case im.jobs <- fileJob{path: child, rel: childRel, st: cst, tree: t, name: name}:
+			case <-im.ctx.Done():
+				return nil, im.ctx.Err()
+			}
+		default:
+			return nil, fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
+		}
+	}
+	return t, nil
+}
+
+func (im *importer) worker() {
+	defer im.wg.Done()
+	for j := range im.jobs {
+		if im.ctx.Err() != nil {
+			continue
+		}
+		sum, skip, err := im.file(j)
+		if err != nil {
+			im.fail(err)
+			continue
+		}
+		if skip {
+			continue
+		}
+		im.treeMu.Lock()
+		j.tree.files[j.name] = sum
+		im.treeMu.Unlock()
+		if im.prog.scanned.Add(1)%256 == 0 {
+			im.report()
+		}
+	}
+}
+
+// file commits one regular file or symlink.
+func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
+	hdr := &object.FileHeader{UID: j.st.Uid, GID: j.st.Gid, Mode: j.st.Mode}
+	cached, hit := im.mod.DevIno[repo.DevIno{Dev: j.st.Dev, Ino: j.st.Ino}]
+	switch {
+	case hit && im.r.Mode() == repo.ModeBareUser:
+		// The checkout's inode is the object itself; its real ownership
+		// and xattrs are in user.ostreemeta, not on the inode.
+		c, err := im.r.OpenFile(im.ctx, cached)
+		if err != nil {
+			return sum, false, err
+		}
+		c.Close()
+		hdr = c.Header
+	case hit || !im.mod.skipXattrs(im.r):
+		if hdr.Xattrs, err = readXattrs(j.path); err != nil {
+			return sum, false, err
+		}
+	}
+	orig := *hdr
+	if im.mod.apply(im.r, j.rel, &hdr.UID, &hdr.GID, &hdr.Mode) {
+		return sum, true, nil
+	}
+	if im.mod.skipXattrs(im.r) {
+		hdr.Xattrs = nil
+	}
+	// A devino hit is only the right object if the modifier left the
+	// metadata as the object has it.
+	if hit && orig.UID == hdr.UID && orig.GID == hdr.GID && orig.Mode == hdr.Mode && xattrsEqual(orig.Xattrs, hdr.Xattrs) {
+		im.prog.reused.Add(1)
+		return cached, false, nil
+	}
+	if j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		target, err := os.Readlink(j.path)
+		if err != nil {
+			return sum, false, fmt.Errorf("compose: %w", err)
+		}
+		hdr.SymlinkTarget = target
+		sum, err = im.tx.WriteContent(im.ctx, hdr, nil, 0)
+		return sum, false, err
+	}
+	return im.regular(j, hdr)
+}
+
+func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bool, error) {
+	f, err := os.Open(j.path)
+	if err != nil {
+		return oid.Checksum{}, false, fmt.Errorf("compose: %w", err)
+	}
+	defer f.Close()
+	size := j.st.Size
+	if im.r.Mode() != repo.ModeArchive {
+		before := im.tx.Stats().ContentWritten
+		sum, err := im.tx.WriteContent(im.ctx, hdr, f, size)
+		if err == nil && im.tx.Stats().ContentWritten != before {
+			im.prog.written.Add(1)
+			im.prog.bytes.Add(size)
+		}
+		return sum, false, wrapPath(j.path, err)
+	}
+	// Archive: compression is the expensive part, so hash first and
+	// compress only objects the repository lacks.
+	sum, err := object.ContentChecksum(hdr, f)
+	if err != nil {
+		return sum, false, fmt.Errorf("compose: read %s: %w", j.path, err)
+	}
+	name := oid.ObjectName{Checksum: sum, Type: oid.File}
+	if ok, err := im.tx.Has(im.ctx, name); err != nil || ok {
+		return sum, false, err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return sum, false, err
+	}
+	if err := im.tx.WriteContentAs(im.ctx, sum, hdr, f, size); err != nil {
+		var ce *object.CorruptError
+		if errors.As(err, &ce) {
+			return sum, false, fmt.Errorf("compose: %s changed while being committed", j.path)
+		}
+		return sum, false, wrapPath(j.path, err)
+	}
+	im.prog.written.Add(1)
+	im.prog.bytes.Add(size)
+	return sum, false, nil
+}
+
+func wrapPath(path string, err error) error {
+	if err == nil || strings.Contains(err.Error(), path) {
+		return err
+	}
+	return fmt.Errorf("compose: %s: %w", path, err)
+}
+
+func readXattrs(path string) ([]object.Xattr, error) {
+	xs, err := fsutil.ListXattrs(path)
+	if err != nil {
+		return nil, fmt.Errorf("compose: %w", err)
+	}
+	out := make([]object.Xattr, len(xs))
+	for i, x := range xs {
+		out[i] = object.Xattr{Name: x.Name, Value: x.Value}
+	}
+	return out, nil
+}
+
+func xattrsEqual(a, b []object.Xattr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || string(a[i].Value) != string(b[i].Value) {
+			return false
+		}
+	}
+	return true
+}

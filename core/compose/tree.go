@@ -1,0 +1,241 @@
+// Package compose builds commits: an in-memory mutable tree filled from
+// directories, tarballs and existing commits, written as dirtree, dirmeta
+// and content objects in a transaction, then a commit object and its ref.
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+)
+
+// Errors returned by this package.
+var (
+	ErrUnsupported = errors.New("compose: unsupported file type")
+	ErrConflict    = errors.New("compose: path conflict")
+	ErrBadPath     = errors.New("compose: invalid path")
+)
+
+// Loader reads the objects that a tree from an existing commit is
+// expanded from; *repo.Repo satisfies it.
+type Loader interface {
+	LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error)
+}
+
+// Tree is a mutable directory: its dirmeta checksum plus named files
+// (content checksums) and subdirectories. A subtree taken from an existing
+// commit stays unexpanded (just its checksums) until something changes in it.
+type Tree struct {
+	Meta  oid.Checksum
+	files map[string]oid.Checksum
+	dirs  map[string]*Tree
+
+	// base is the dirtree this tree was taken from, while unexpanded.
+	base     oid.Checksum
+	expanded bool
+}
+
+// NewTree returns an empty tree with the given dirmeta.
+func NewTree(meta oid.Checksum) *Tree {
+	return &Tree{Meta: meta, files: map[string]oid.Checksum{}, dirs: map[string]*Tree{}, expanded: true}
+}
+
+// TreeFrom returns a tree standing for an existing dirtree/dirmeta pair.
+func TreeFrom(tree, meta oid.Checksum) *Tree {
+	return &Tree{Meta: meta, base: tree}
+}
+
+func (t *Tree) expand(ctx context.Context, l Loader) error {
+	if t.expanded {
+		return nil
+	}
+	dt, err := l.LoadDirTree(ctx, t.base)
+	if err != nil {
+		return err
+	}
+	t.files = make(map[string]oid.Checksum, len(dt.Files))
+	t.dirs = make(map[string]*Tree, len(dt.Dirs))
+	for _, f := range dt.Files {
+		t.files[f.Name] = f.Checksum
+	}
+	for _, d := range dt.Dirs {
+		t.dirs[d.Name] = TreeFrom(d.Tree, d.Meta)
+	}
+	t.expanded = true
+	return nil
+}
+
+// Subdir returns the named child directory, or nil.
+func (t *Tree) Subdir(ctx context.Context, l Loader, name string) (*Tree, error) {
+	if err := t.expand(ctx, l); err != nil {
+		return nil, err
+	}
+	return t.dirs[name], nil
+}
+
+// EnsureDir returns the child directory name, creating it with meta when
+// missing. An existing file of that name is a conflict unless replace.
+func (t *Tree) EnsureDir(ctx context.Context, l Loader, name string, meta oid.Checksum, replace bool) (*Tree, error) {
+	if err := t.expand(ctx, l); err != nil {
+		return nil, err
+	}
+	if d, ok := t.dirs[name]; ok {
+		return d, nil
+	}
+	if _, ok := t.files[name]; ok {
+		if !replace {
+			return nil, fmt.Errorf("%w: %q is a file, not a directory", ErrConflict, name)
+		}
+		delete(t.files, name)
+	}
+	d := NewTree(meta)
+	t.dirs[name] = d
+	return d, nil
+}
+
+// SetDir puts a whole subtree at name, replacing a file or directory there.
+func (t *Tree) SetDir(ctx context.Context, l Loader, name string, d *Tree) error {
+	if err := t.expand(ctx, l); err != nil {
+		return err
+	}
+	delete(t.files, name)
+	t.dirs[name] = d
+	return nil
+}
+
+// SetFile records a content object at name, replacing whatever was there.
+func (t *Tree) SetFile(ctx context.Context, l Loader, name string, sum oid.Checksum) error {
+	if err := t.expand(ctx, l); err != nil {
+		return err
+	}
+	delete(t.dirs, name)
+	t.files[name] = sum
+	return nil
+}
+
+// Remove deletes name, file or directory; it reports whether it existed.
+func (t *Tree) Remove(ctx context.Context, l Loader, name string) (bool, error) {
+	if err := t.expand(ctx, l); err != nil {
+		return false, err
+	}
+	_, f := t.files[name]
+	_, d := t.dirs[name]
+	delete(t.files, name)
+	delete(t.dirs, name)
+	return f || d, nil
+}
+
+// File returns the content checksum at name.
+func (t *Tree) File(ctx context.Context, l Loader, name string) (oid.Checksum, bool, error) {
+	if err := t.expand(ctx, l); err != nil {
+		return oid.Checksum{}, false, err
+	}
+	s, ok := t.files[name]
+	return s, ok, nil
+}
+
+// Walk resolves a slash-separated path of directories below t.
+func (t *Tree) Walk(ctx context.Context, l Loader, path string) (*Tree, error) {
+	cur := t
+	for _, c := range SplitPath(path) {
+		next, err := cur.Subdir(ctx, l, c)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return nil, fmt.Errorf("%w: no directory %q", ErrBadPath, path)
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// SplitPath splits a relative path into components, dropping "." and
+// empty parts.
+func SplitPath(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" && c != "." {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Merge overlays src onto t: files replace, directories merge
+// recursively (src's dirmeta wins), as successive --tree options do.
+func (t *Tree) Merge(ctx context.Context, l Loader, src *Tree) error {
+	if !src.expanded && t.isEmptyExpanded() {
+		*t = *src
+		return nil
+	}
+	if err := t.expand(ctx, l); err != nil {
+		return err
+	}
+	if err := src.expand(ctx, l); err != nil {
+		return err
+	}
+	t.Meta = src.Meta
+	for name, sum := range src.files {
+		delete(t.dirs, name)
+		t.files[name] = sum
+	}
+	for name, sd := range src.dirs {
+		if td, ok := t.dirs[name]; ok {
+			if err := td.Merge(ctx, l, sd); err != nil {
+				return err
+			}
+			continue
+		}
+		delete(t.files, name)
+		t.dirs[name] = sd
+	}
+	return nil
+}
+
+func (t *Tree) isEmptyExpanded() bool {
+	return t.expanded && len(t.files) == 0 && len(t.dirs) == 0
+}
+
+// MetaWriter stores metadata objects; *repo.Txn satisfies it.
+type MetaWriter interface {
+	WriteMeta(ctx context.Context, typ oid.ObjectType, data []byte) (oid.Checksum, error)
+}
+
+// Write serialises the tree bottom-up and returns the root dirtree
+// checksum. Unexpanded subtrees are reused as they are.
+func (t *Tree) Write(ctx context.Context, w MetaWriter) (oid.Checksum, error) {
+	if !t.expanded {
+		return t.base, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return oid.Checksum{}, err
+	}
+	dt := &object.DirTree{
+		Files: make([]object.FileEntry, 0, len(t.files)),
+		Dirs:  make([]object.DirEntry, 0, len(t.dirs)),
+	}
+	for name, sum := range t.files {
+		dt.Files = append(dt.Files, object.FileEntry{Name: name, Checksum: sum})
+	}
+	for name, d := range t.dirs {
+		sum, err := d.Write(ctx, w)
+		if err != nil {
+			return oid.Checksum{}, err
+		}
+		dt.Dirs = append(dt.Dirs, object.DirEntry{Name: name, Tree: sum, Meta: d.Meta})
+	}
+	sort.Slice(dt.Files, func(i, j int) bool { return dt.Files[i].Name < dt.Files[j].Name })
+	sort.Slice(dt.Dirs, func(i, j int) bool { return dt.Dirs[i].Name < dt.Dirs[j].Name })
+	sum, err := w.WriteMeta(ctx, oid.DirTree, dt.Marshal())
+	if err != nil {
+		return sum, err
+	}
+	// Once written, the tree can be treated as unchanged base.
+	return sum, nil
+}

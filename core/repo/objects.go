@@ -1,0 +1,396 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/groveos/grove/core/gvariant"
+	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/klauspost/compress/flate"
+	"golang.org/x/sys/unix"
+)
+
+// ostreeMetaXattr holds a bare-user object's real uid, gid, mode and xattrs.
+const ostreeMetaXattr = "user.ostreemeta"
+
+// objectRel is an object's path relative to objects/: XX/REST.ext, with
+// ".filez" for content in archive repositories.
+func (r *Repo) objectRel(name oid.ObjectName) string {
+	hex := name.Checksum.String()
+	ext := name.Type.String()
+	if name.Type == oid.File && r.mode == ModeArchive {
+		ext = "filez"
+	}
+	return hex[:2] + "/" + hex[2:] + "." + ext
+}
+
+// ObjectPath is the loose file of name in this repository (it may not exist).
+func (r *Repo) ObjectPath(name oid.ObjectName) string {
+	return filepath.Join(r.path, "objects", r.objectRel(name))
+}
+
+// HasObject reports whether name is stored here or in a parent repository.
+func (r *Repo) HasObject(ctx context.Context, name oid.ObjectName) (bool, error) {
+	_, err := os.Lstat(r.ObjectPath(name))
+	if err == nil {
+		return true, nil
+	}
+	if !isNotExist(err) {
+		return false, fmt.Errorf("repo: %s: %w", name, err)
+	}
+	if r.parent != nil {
+		return r.parent.HasObject(ctx, name)
+	}
+	return false, nil
+}
+
+// ReadMeta returns a metadata object's raw bytes without verifying them.
+func (r *Repo) ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
+	name := oid.ObjectName{Checksum: sum, Type: typ}
+	b, err := os.ReadFile(r.ObjectPath(name))
+	if err == nil {
+		return b, nil
+	}
+	if !isNotExist(err) {
+		return nil, fmt.Errorf("repo: read %s: %w", name, err)
+	}
+	if r.parent != nil {
+		return r.parent.ReadMeta(ctx, typ, sum)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+}
+
+// LoadCommit reads and parses a commit object.
+func (r *Repo) LoadCommit(ctx context.Context, sum oid.Checksum) (*object.Commit, error) {
+	b, err := r.ReadMeta(ctx, oid.Commit, sum)
+	if err != nil {
+		return nil, err
+	}
+	c, err := object.UnmarshalCommit(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s.commit: %w", sum, err)
+	}
+	return c, nil
+}
+
+// LoadDirTree reads and parses a dirtree object.
+func (r *Repo) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
+	b, err := r.ReadMeta(ctx, oid.DirTree, sum)
+	if err != nil {
+		return nil, err
+	}
+	t, err := object.UnmarshalDirTree(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s.dirtree: %w", sum, err)
+	}
+	return t, nil
+}
+
+// LoadDirMeta reads and parses a dirmeta object.
+func (r *Repo) LoadDirMeta(ctx context.Context, sum oid.Checksum) (*object.DirMeta, error) {
+	b, err := r.ReadMeta(ctx, oid.DirMeta, sum)
+	if err != nil {
+		return nil, err
+	}
+	m, err := object.UnmarshalDirMeta(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s.dirmeta: %w", sum, err)
+	}
+	return m, nil
+}
+
+// LoadCommitMeta reads a commit's detached metadata; it returns nil, nil
+// when the commit has none.
+func (r *Repo) LoadCommitMeta(ctx context.Context, commit oid.Checksum) ([]gvariant.DictEntry, error) {
+	b, err := r.ReadMeta(ctx, oid.CommitMeta, commit)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	d, err := object.UnmarshalMeta(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s.commitmeta: %w", commit, err)
+	}
+	return d, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// Content is an open content object.
+type Content struct {
+	Header *object.FileHeader
+	Size   int64 // payload size; 0 for symlinks
+	// Path is the loose object file in bare modes (for hardlinking); empty
+	// for archive repositories.
+	Path string
+	io.ReadCloser
+}
+
+// OpenFile opens a content object: its header and a reader for its payload.
+func (r *Repo) OpenFile(ctx context.Context, sum oid.Checksum) (*Content, error) {
+	name := oid.ObjectName{Checksum: sum, Type: oid.File}
+	c, err := r.openFile(name)
+	if err != nil && isNotExist(err) {
+		if r.parent != nil {
+			return r.parent.OpenFile(ctx, sum)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("repo: open %s: %w", name, err)
+	}
+	return c, nil
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyReader) Close() error             { return nil }
+
+func (r *Repo) openFile(name oid.ObjectName) (*Content, error) {
+	path := r.ObjectPath(name)
+	switch r.mode {
+	case ModeArchive:
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		hdr, size, err := object.ReadArchiveHeader(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		c := &Content{Header: hdr, Size: int64(size)}
+		if hdr.IsSymlink() {
+			f.Close()
+			c.Size = 0
+			c.ReadCloser = emptyReader{}
+			return c, nil
+		}
+		c.ReadCloser = &inflater{f: f, zr: flate.NewReader(f), left: int64(size)}
+		return c, nil
+	case ModeBareUser:
+		meta, err := fsutil.GetXattr(path, ostreeMetaXattr)
+		if err != nil {
+			if _, serr := os.Lstat(path); serr != nil {
+				return nil, serr
+			}
+			return nil, fmt.Errorf("%s: missing %s: %w", name, ostreeMetaXattr, err)
+		}
+		dm, err := unmarshalUserMeta(meta)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		hdr := &object.FileHeader{UID: dm.UID, GID: dm.GID, Mode: dm.Mode, Xattrs: dm.Xattrs}
+		if hdr.IsSymlink() {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, err
+			}
+			hdr.SymlinkTarget = string(bytes.TrimSuffix(b, []byte{0}))
+			return &Content{Header: hdr, ReadCloser: emptyReader{}}, nil
+		}
+		return openRegular(path, hdr)
+	default: // bare, bare-user-only, bare-split-xattrs
+		var st unix.Stat_t
+		if err := unix.Lstat(path, &st); err != nil {
+			return nil, &os.PathError{Op: "lstat", Path: path, Err: err}
+		}
+		hdr := &object.FileHeader{UID: st.Uid, GID: st.Gid, Mode: st.Mode}
+		if r.mode == ModeBare && !r.noXattrs {
+			xs, err := fsutil.ListXattrs(path)
+			if err != nil {
+				return nil, err
+			}
+			for _, x := range xs {
+				hdr.Xattrs = append(hdr.Xattrs, object.Xattr{Name: x.Name, Value: x.Value})
+			}
+		}
+		if r.mode == ModeBareUserOnly {
+			hdr.UID, hdr.GID = 0, 0
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			t, err := os.Readlink(path)
+			if err != nil {
+				return nil, err
+			}
+			hdr.SymlinkTarget = t
+			return &Content{Header: hdr, Path: path, ReadCloser: emptyReader{}}, nil
+		}
+		return openRegular(path, hdr)
+	}
+}
+
+func openRegular(path string, hdr *object.FileHeader) (*Content, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Content{Header: hdr, Size: st.Size(), Path: path, ReadCloser: f}, nil
+}
+
+// inflater reads a .filez payload and insists on exactly the declared size.
+type inflater struct {
+	f    *os.File
+	zr   io.ReadCloser
+	left int64
+}
+
+func (z *inflater) Read(p []byte) (int, error) {
+	if z.left <= 0 {
+		var one [1]byte
+		if n, _ := z.zr.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%w: archive payload longer than its header says", object.ErrMalformed)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > z.left {
+		p = p[:z.left]
+	}
+	n, err := z.zr.Read(p)
+	z.left -= int64(n)
+	if err == io.EOF && z.left > 0 {
+		return n, fmt.Errorf("%w: archive payload shorter than its header says", object.ErrMalformed)
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+func (z *inflater) Close() error {
+	z.zr.Close()
+	return z.f.Close()
+}
+
+var userMetaType = gvariant.MustParseType("(uuua(ayay))")
+
+// unmarshalUserMeta parses user.ostreemeta, which has dirmeta's layout but
+// holds a file's mode.
+func unmarshalUserMeta(b []byte) (*object.DirMeta, error) {
+	v, err := gvariant.Unmarshal(userMetaType, b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ostreeMetaXattr, err)
+	}
+	t := v.(gvariant.Tuple)
+	m := &object.DirMeta{
+		UID:  bits.ReverseBytes32(t[0].(uint32)),
+		GID:  bits.ReverseBytes32(t[1].(uint32)),
+		Mode: bits.ReverseBytes32(t[2].(uint32)),
+	}
+	for _, e := range t[3].([]any) {
+		x := e.(gvariant.Tuple)
+		name := x[0].([]byte)
+		if len(name) == 0 || name[len(name)-1] != 0 {
+			return nil, fmt.Errorf("%w: %s xattr name", object.ErrMalformed, ostreeMetaXattr)
+		}
+		m.Xattrs = append(m.Xattrs, object.Xattr{Name: string(name[:len(name)-1]), Value: x[1].([]byte)})
+	}
+	return m, nil
+}
+
+func marshalUserMeta(h *object.FileHeader) []byte {
+	xs := make([]any, len(h.Xattrs))
+	for i, x := range h.Xattrs {
+		xs[i] = gvariant.Tuple{append([]byte(x.Name), 0), x.Value}
+	}
+	b, err := gvariant.Marshal(userMetaType, gvariant.Tuple{
+		bits.ReverseBytes32(h.UID), bits.ReverseBytes32(h.GID), bits.ReverseBytes32(h.Mode), xs,
+	})
+	if err != nil {
+		panic("repo: marshal user.ostreemeta: " + err.Error())
+	}
+	return b
+}
+
+// ListObjects calls fn for every loose object in this repository (not its
+// parent), in directory order.
+func (r *Repo) ListObjects(ctx context.Context, fn func(oid.ObjectName) error) error {
+	root := filepath.Join(r.path, "objects")
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("repo: list objects: %w", err)
+	}
+	for _, d := range dirs {
+		if len(d.Name()) != 2 || !d.IsDir() {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ents, err := os.ReadDir(filepath.Join(root, d.Name()))
+		if err != nil {
+			return fmt.Errorf("repo: list objects: %w", err)
+		}
+		for _, e := range ents {
+			base, ext, ok := strings.Cut(e.Name(), ".")
+			if !ok || len(base) != 62 {
+				continue
+			}
+			if ext == "filez" {
+				ext = "file"
+			}
+			sum, err := oid.Parse(d.Name() + base)
+			if err != nil {
+				continue
+			}
+			typ, err := oid.ParseObjectType(ext)
+			if err != nil {
+				continue
+			}
+			if err := fn(oid.ObjectName{Checksum: sum, Type: typ}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteObject removes a loose object (prune, fsck --delete).
+func (r *Repo) DeleteObject(ctx context.Context, name oid.ObjectName) error {
+	if err := os.Remove(r.ObjectPath(name)); err != nil && !isNotExist(err) {
+		return fmt.Errorf("repo: delete %s: %w", name, err)
+	}
+	return nil
+}
+
+// IsPartial reports whether a commit is marked as partially pulled.
+func (r *Repo) IsPartial(commit oid.Checksum) bool {
+	_, err := os.Stat(r.partialPath(commit))
+	return err == nil
+}
+
+func (r *Repo) partialPath(commit oid.Checksum) string {
+	return filepath.Join(r.path, "state", commit.String()+".commitpartial")
+}
+
+// MarkPartial sets or clears the commitpartial marker of a commit.
+func (r *Repo) MarkPartial(commit oid.Checksum, partial bool) error {
+	p := r.partialPath(commit)
+	if !partial {
+		if err := os.Remove(p); err != nil && !isNotExist(err) {
+			return err
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(p, nil, 0o644, r.fsync)
+}

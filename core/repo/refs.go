@@ -1,0 +1,285 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/oid"
+)
+
+// Ref is one entry of refs/: a local head, a remote ref or a mirror.
+type Ref struct {
+	Remote   string // "" for refs/heads; the collection ID for mirrors
+	Mirror   bool
+	Name     string
+	Checksum oid.Checksum
+	// AliasOf is set when the ref file is a symlink to another ref.
+	AliasOf string
+}
+
+// Refspec renders "remote:name" or just "name" for local refs.
+func (r Ref) Refspec() string {
+	if r.Remote != "" && !r.Mirror {
+		return r.Remote + ":" + r.Name
+	}
+	return r.Name
+}
+
+func validateRefspec(remote, ref string) error {
+	if remote != "" {
+		if err := oid.ValidateRemote(remote); err != nil {
+			return err
+		}
+	}
+	return oid.ValidateRef(ref)
+}
+
+func (r *Repo) refPath(remote, ref string) string {
+	if remote == "" {
+		return filepath.Join(r.path, "refs", "heads", ref)
+	}
+	return filepath.Join(r.path, "refs", "remotes", remote, ref)
+}
+
+// ListRefs returns every ref, sorted by refspec. Aliases resolve to their
+// target's checksum.
+func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
+	var out []Ref
+	add := func(base string, mk func(rel string) Ref) error {
+		return filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if isNotExist(err) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				return ctx.Err()
+			}
+			rel, _ := filepath.Rel(base, p)
+			ref := mk(filepath.ToSlash(rel))
+			if d.Type()&fs.ModeSymlink != 0 {
+				t, err := os.Readlink(p)
+				if err != nil {
+					return err
+				}
+				ref.AliasOf = filepath.ToSlash(filepath.Clean(filepath.Join(filepath.Dir(ref.Name), t)))
+			}
+			sum, err := readRefFile(p)
+			if err != nil {
+				return err
+			}
+			ref.Checksum = sum
+			out = append(out, ref)
+			return nil
+		})
+	}
+	if err := add(filepath.Join(r.path, "refs", "heads"), func(rel string) Ref { return Ref{Name: rel} }); err != nil {
+		return nil, fmt.Errorf("repo: list refs: %w", err)
+	}
+	if err := add(filepath.Join(r.path, "refs", "remotes"), func(rel string) Ref {
+		remote, name, _ := strings.Cut(rel, "/")
+		return Ref{Remote: remote, Name: name}
+	}); err != nil {
+		return nil, fmt.Errorf("repo: list refs: %w", err)
+	}
+	if err := add(filepath.Join(r.path, "refs", "mirrors"), func(rel string) Ref {
+		coll, name, _ := strings.Cut(rel, "/")
+		return Ref{Remote: coll, Mirror: true, Name: name}
+	}); err != nil {
+		return nil, fmt.Errorf("repo: list refs: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Mirror != out[j].Mirror {
+			return !out[i].Mirror
+		}
+		return out[i].Refspec() < out[j].Refspec()
+	})
+	return out, nil
+}
+
+func readRefFile(p string) (oid.Checksum, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return oid.Checksum{}, err
+	}
+	s := strings.TrimSpace(string(b))
+	sum, err := oid.Parse(s)
+	if err != nil {
+		return sum, fmt.Errorf("repo: ref file %s: %w", p, err)
+	}
+	return sum, nil
+}
+
+// ReadRef resolves a ref exactly (no checksums, no ^).
+func (r *Repo) ReadRef(ctx context.Context, remote, ref string) (oid.Checksum, error) {
+	if err := validateRefspec(remote, ref); err != nil {
+		return oid.Checksum{}, err
+	}
+	sum, err := readRefFile(r.refPath(remote, ref))
+	if err == nil {
+		return sum, nil
+	}
+	if isNotExist(err) {
+		if r.parent != nil {
+			return r.parent.ReadRef(ctx, remote, ref)
+		}
+		spec := ref
+		if remote != "" {
+			spec = remote + ":" + ref
+		}
+		return oid.Checksum{}, fmt.Errorf("%w: %s", ErrRefNotFound, spec)
+	}
+	return oid.Checksum{}, err
+}
+
+// ResolveRev turns a rev into a commit checksum: a full checksum, a unique
+// checksum prefix, [REMOTE:]REF, or any of these followed by ^ (parent),
+// repeated.
+func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error) {
+	if strings.HasSuffix(rev, "^") {
+		child, err := r.ResolveRev(ctx, rev[:len(rev)-1])
+		if err != nil {
+			return child, err
+		}
+		c, err := r.LoadCommit(ctx, child)
+		if err != nil {
+			return oid.Checksum{}, err
+		}
+		if !c.HasParent() {
+			return oid.Checksum{}, fmt.Errorf("%w: commit %s has no parent", ErrRefNotFound, child)
+		}
+		return c.Parent, nil
+	}
+	if oid.IsChecksum(rev) {
+		return oid.Parse(rev)
+	}
+	remote, ref, err := oid.ParseRefspec(rev)
+	if err == nil {
+		sum, rerr := r.ReadRef(ctx, remote, ref)
+		if rerr == nil || !errors.Is(rerr, ErrRefNotFound) {
+			return sum, rerr
+		}
+		// ostree also accepts "remote/ref" for refs/remotes/remote/ref.
+		if remote == "" {
+			if rem, rest, ok := strings.Cut(ref, "/"); ok {
+				if sum, err := r.ReadRef(ctx, rem, rest); err == nil {
+					return sum, nil
+				}
+			}
+		}
+		err = rerr
+	}
+	if oid.IsPartialChecksum(rev) && len(rev) >= 4 {
+		if sum, perr := r.resolvePartial(ctx, rev); perr == nil || !errors.Is(perr, ErrRefNotFound) {
+			return sum, perr
+		}
+	}
+	return oid.Checksum{}, fmt.Errorf("%w: %q", ErrRefNotFound, rev)
+}
+
+func (r *Repo) resolvePartial(ctx context.Context, prefix string) (oid.Checksum, error) {
+	dir := filepath.Join(r.path, "objects", prefix[:2])
+	ents, err := os.ReadDir(dir)
+	if err != nil && !isNotExist(err) {
+		return oid.Checksum{}, err
+	}
+	var found []oid.Checksum
+	for _, e := range ents {
+		base, ok := strings.CutSuffix(e.Name(), ".commit")
+		if ok && strings.HasPrefix(prefix[:2]+base, prefix) {
+			if sum, err := oid.Parse(prefix[:2] + base); err == nil {
+				found = append(found, sum)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return oid.Checksum{}, fmt.Errorf("%w: %q", ErrRefNotFound, prefix)
+	case 1:
+		return found[0], nil
+	}
+	return oid.Checksum{}, fmt.Errorf("%w: %q matches %d commits", ErrAmbiguous, prefix, len(found))
+}
+
+// SetRef points a ref at a commit, atomically (outside a transaction).
+func (r *Repo) SetRef(ctx context.Context, remote, ref string, sum oid.Checksum) error {
+	if err := validateRefspec(remote, ref); err != nil {
+		return err
+	}
+	return r.writeRef(remote, ref, sum)
+}
+
+// DeleteRef removes a ref; deleting a missing ref is an error.
+func (r *Repo) DeleteRef(ctx context.Context, remote, ref string) error {
+	if err := validateRefspec(remote, ref); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(r.refPath(remote, ref)); err != nil {
+		return fmt.Errorf("%w: %s", ErrRefNotFound, ref)
+	}
+	return r.writeRef(remote, ref, oid.Checksum{})
+}
+
+func (r *Repo) writeRef(remote, ref string, sum oid.Checksum) error {
+	p := r.refPath(remote, ref)
+	if sum.IsZero() {
+		if err := os.Remove(p); err != nil && !isNotExist(err) {
+			return fmt.Errorf("repo: delete ref %s: %w", ref, err)
+		}
+		if r.fsync {
+			fsutil.SyncDir(filepath.Dir(p))
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("repo: write ref %s: %w", ref, err)
+	}
+	// Writing through an alias would replace the symlink with a file;
+	// ostree rejects that, so do we.
+	if st, err := os.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("repo: ref %s is an alias; update its target instead", ref)
+	}
+	if err := fsutil.WriteFileAtomic(p, []byte(sum.String()+"\n"), 0o644, r.fsync); err != nil {
+		return fmt.Errorf("repo: write ref %s: %w", ref, err)
+	}
+	return nil
+}
+
+// CreateAlias makes refs/heads/alias a symlink to refs/heads/target.
+func (r *Repo) CreateAlias(ctx context.Context, alias, target string) error {
+	if err := oid.ValidateRef(alias); err != nil {
+		return err
+	}
+	if _, err := r.ReadRef(ctx, "", target); err != nil {
+		return err
+	}
+	p := r.refPath("", alias)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(filepath.Dir(p), r.refPath("", target))
+	if err != nil {
+		return err
+	}
+	tmp := p + ".tmp-alias"
+	os.Remove(tmp)
+	if err := os.Symlink(rel, tmp); err != nil {
+		return fmt.Errorf("repo: alias %s: %w", alias, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("repo: alias %s: %w", alias, err)
+	}
+	if r.fsync {
+		return fsutil.SyncDir(filepath.Dir(p))
+	}
+	return nil
+}

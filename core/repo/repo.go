@@ -1,0 +1,237 @@
+// Package repo opens, creates and writes OSTree repositories: the config
+// key file, loose objects in every mode, refs, locking and transactions.
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/groveos/grove/core/internal/fsutil"
+	"golang.org/x/sys/unix"
+)
+
+// Errors returned by this package.
+var (
+	ErrNotRepo     = errors.New("repo: not an OSTree repository")
+	ErrConfig      = errors.New("repo: invalid config")
+	ErrMode        = errors.New("repo: invalid mode")
+	ErrNotFound    = errors.New("repo: object not found")
+	ErrRefNotFound = errors.New("repo: ref not found")
+	ErrAmbiguous   = errors.New("repo: ambiguous checksum")
+	ErrLocked      = errors.New("repo: lock timeout")
+	ErrReadOnly    = errors.New("repo: operation not possible in this mode")
+)
+
+// Repo is an open repository.
+type Repo struct {
+	path   string
+	mode   Mode
+	config *KeyFile
+
+	fsync       bool
+	zlibLevel   int
+	noXattrs    bool
+	lockTimeout time.Duration
+	lockFile    *os.File
+	parent      *Repo
+}
+
+// CreateOptions configure Create.
+type CreateOptions struct {
+	Mode         Mode
+	CollectionID string
+}
+
+// Create makes a new repository at path, like `ostree init`; an existing
+// repository (one with objects/) is opened unchanged.
+func Create(ctx context.Context, path string, opts CreateOptions) (*Repo, error) {
+	if _, err := os.Stat(filepath.Join(path, "objects")); err == nil {
+		return Open(ctx, path)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("repo: create %s: %w", path, err)
+	}
+	kf := &KeyFile{}
+	kf.Set("core", "repo_version", "1")
+	kf.Set("core", "mode", opts.Mode.String())
+	if opts.CollectionID != "" {
+		kf.Set("core", "collection-id", opts.CollectionID)
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(path, "config"), kf.Bytes(), 0o644, true); err != nil {
+		return nil, fmt.Errorf("repo: create %s: %w", path, err)
+	}
+	// objects/ last: its presence is what makes a directory a repository.
+	for _, d := range []string{"extensions", "refs/heads", "refs/mirrors", "refs/remotes", "state", "tmp/cache", "objects"} {
+		if err := os.MkdirAll(filepath.Join(path, d), 0o755); err != nil {
+			return nil, fmt.Errorf("repo: create %s: %w", path, err)
+		}
+	}
+	if err := fsutil.SyncDir(path); err != nil {
+		return nil, fmt.Errorf("repo: create %s: %w", path, err)
+	}
+	r, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mode == ModeBareUser {
+		if err := r.probeUserXattrs(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *Repo) probeUserXattrs() error {
+	f, err := os.CreateTemp(r.TmpDir(), "xattr-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := unix.Fsetxattr(int(f.Fd()), "user.ostreemeta", []byte("x"), 0); err != nil {
+		return fmt.Errorf("repo: bare-user needs user xattrs on %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// Open opens an existing repository.
+func Open(ctx context.Context, path string) (*Repo, error) {
+	if st, err := os.Stat(filepath.Join(path, "objects")); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%w: %s (no objects/ directory)", ErrNotRepo, path)
+	}
+	data, err := os.ReadFile(filepath.Join(path, "config"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, path, err)
+	}
+	kf, err := ParseKeyFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := &Repo{path: path, config: kf}
+	if err := r.loadConfig(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if p := kf.String("core", "parent", ""); p != "" {
+		if r.parent, err = Open(ctx, p); err != nil {
+			return nil, fmt.Errorf("repo: parent of %s: %w", path, err)
+		}
+	}
+	return r, nil
+}
+
+func (r *Repo) loadConfig() error {
+	kf := r.config
+	if v := kf.String("core", "repo_version", ""); v != "1" {
+		return fmt.Errorf("%w: core.repo_version is %q, want 1", ErrConfig, v)
+	}
+	if arch, _ := kf.Bool("core", "archive", false); arch {
+		return fmt.Errorf("%w: legacy core.archive=true is not supported", ErrConfig)
+	}
+	m, err := ParseMode(kf.String("core", "mode", "bare"))
+	if err != nil {
+		return err
+	}
+	r.mode = m
+	if r.fsync, err = kf.Bool("core", "fsync", true); err != nil {
+		return err
+	}
+	if r.noXattrs, err = kf.Bool("core", "disable-xattrs", false); err != nil {
+		return err
+	}
+	lvl, err := kf.Int("archive", "zlib-level", 6)
+	if err != nil {
+		return err
+	}
+	if lvl < 1 || lvl > 9 {
+		return fmt.Errorf("%w: archive.zlib-level %d out of range 1-9", ErrConfig, lvl)
+	}
+	r.zlibLevel = int(lvl)
+	secs, err := kf.Int("core", "lock-timeout-secs", 300)
+	if err != nil {
+		return err
+	}
+	r.lockTimeout = time.Duration(secs) * time.Second
+	return nil
+}
+
+// Path is the repository directory.
+func (r *Repo) Path() string { return r.path }
+
+// Mode is how content objects are stored.
+func (r *Repo) Mode() Mode { return r.mode }
+
+// Config is the parsed config; change it with SetConfig.
+func (r *Repo) Config() *KeyFile { return r.config }
+
+// DisableXattrs reports core.disable-xattrs.
+func (r *Repo) DisableXattrs() bool { return r.noXattrs }
+
+// Fsync reports whether writes are synced (core.fsync).
+func (r *Repo) Fsync() bool { return r.fsync }
+
+// TmpDir is the repository's scratch directory, on the same filesystem.
+func (r *Repo) TmpDir() string { return filepath.Join(r.path, "tmp") }
+
+// SaveConfig atomically rewrites the config file from kf and reloads it.
+func (r *Repo) SaveConfig(ctx context.Context, kf *KeyFile) error {
+	old := r.config
+	r.config = kf
+	if err := r.loadConfig(); err != nil {
+		r.config = old
+		r.loadConfig()
+		return err
+	}
+	return fsutil.WriteFileAtomic(filepath.Join(r.path, "config"), kf.Bytes(), 0o644, r.fsync)
+}
+
+// lock takes the repository's flock on .lock, shared or exclusive, like
+// libostree, waiting up to core.lock-timeout-secs.
+func (r *Repo) lock(ctx context.Context, exclusive bool) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(r.path, ".lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("repo: lock: %w", err)
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	deadline := time.Now().Add(r.lockTimeout)
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("repo: lock: %w", err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%w after %s on %s", ErrLocked, r.lockTimeout, r.path)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// LockExclusive takes the exclusive repository lock (prune, ref deletion
+// that must not race with writers). Call the returned function to release.
+func (r *Repo) LockExclusive(ctx context.Context) (func(), error) { return r.lock(ctx, true) }
+
+// LockShared takes the shared repository lock.
+func (r *Repo) LockShared(ctx context.Context) (func(), error) { return r.lock(ctx, false) }
+
+func isNotExist(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR)
+}
+
+func hasPrefixDir(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }

@@ -1,0 +1,420 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/klauspost/compress/flate"
+	"golang.org/x/sys/unix"
+)
+
+// Txn stages objects in tmp/staging-*; Commit syncs them once, moves them
+// into objects/, and only then writes refs, so that a crash at any moment
+// leaves a repository whose refs point at complete commits.
+//
+// Write methods are safe for concurrent use.
+type Txn struct {
+	r       *Repo
+	dir     string // staging directory
+	unlock  func()
+	mu      sync.Mutex
+	subdirs map[string]bool
+	staged  map[oid.ObjectName]bool
+	refs    []refUpdate
+	done    bool
+	stats   TxnStats
+}
+
+// TxnStats counts what a transaction wrote.
+type TxnStats struct {
+	MetaWritten, ContentWritten int
+	ContentBytes                int64 // payload bytes of new content objects
+}
+
+type refUpdate struct {
+	remote, ref string
+	sum         oid.Checksum // zero deletes
+}
+
+// Begin starts a transaction, holding the shared repository lock until
+// Commit or Abort.
+func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
+	unlock, err := r.lock(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(r.TmpDir(), "staging-grove-")
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("repo: begin transaction: %w", err)
+	}
+	return &Txn{r: r, dir: dir, unlock: unlock, subdirs: map[string]bool{}, staged: map[oid.ObjectName]bool{}}, nil
+}
+
+// Repo is the repository the transaction writes to.
+func (tx *Txn) Repo() *Repo { return tx.r }
+
+// Stats reports what has been written so far.
+func (tx *Txn) Stats() TxnStats {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.stats
+}
+
+// Has reports whether name is already stored or staged.
+func (tx *Txn) Has(ctx context.Context, name oid.ObjectName) (bool, error) {
+	tx.mu.Lock()
+	staged := tx.staged[name]
+	tx.mu.Unlock()
+	if staged {
+		return true, nil
+	}
+	return tx.r.HasObject(ctx, name)
+}
+
+// stagePath returns where name is staged, creating its fan-out directory.
+func (tx *Txn) stagePath(name oid.ObjectName) (string, error) {
+	rel := tx.r.objectRel(name)
+	sub := rel[:2]
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if !tx.subdirs[sub] {
+		if err := os.Mkdir(filepath.Join(tx.dir, sub), 0o755); err != nil && !os.IsExist(err) {
+			return "", err
+		}
+		tx.subdirs[sub] = true
+	}
+	return filepath.Join(tx.dir, rel), nil
+}
+
+func (tx *Txn) markStaged(name oid.ObjectName, payload int64) {
+	tx.mu.Lock()
+	tx.staged[name] = true
+	if name.Type == oid.File {
+		tx.stats.ContentWritten++
+		tx.stats.ContentBytes += payload
+	} else {
+		tx.stats.MetaWritten++
+	}
+	tx.mu.Unlock()
+}
+
+// WriteMeta stores a metadata object (dirtree, dirmeta, commit) named by
+// the SHA-256 of data, unless it is already present.
+func (tx *Txn) WriteMeta(ctx context.Context, typ oid.ObjectType, data []byte) (oid.Checksum, error) {
+	sum := oid.Sum(data)
+	name := oid.ObjectName{Checksum: sum, Type: typ}
+	if ok, err := tx.Has(ctx, name); err != nil || ok {
+		return sum, err
+	}
+	return sum, tx.writeStaged(name, data)
+}
+
+// WriteCommitMeta stores (replacing) a commit's detached metadata.
+func (tx *Txn) WriteCommitMeta(ctx context.Context, commit oid.Checksum, data []byte) error {
+	return tx.writeStaged(oid.ObjectName{Checksum: commit, Type: oid.CommitMeta}, data)
+}
+
+func (tx *Txn) writeStaged(name oid.ObjectName, data []byte) error {
+	p, err := tx.stagePath(name)
+	if err != nil {
+		return fmt.Errorf("repo: stage %s: %w", name, err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return fmt.Errorf("repo: stage %s: %w", name, err)
+	}
+	tx.markStaged(name, int64(len(data)))
+	return nil
+}
+
+// WriteContent stores a content object read from payload (size bytes; nil
+// for symlinks) and returns its checksum. Nothing is kept if the object
+// already exists.
+func (tx *Txn) WriteContent(ctx context.Context, hdr *object.FileHeader, payload io.Reader, size int64) (oid.Checksum, error) {
+	return tx.writeContent(ctx, nil, hdr, payload, size)
+}
+
+// WriteContentAs stores a content object whose checksum the caller knows
+// (from a dirtree or another repository); it is skipped if present. The
+// stream is re-hashed and a mismatch is an *object.CorruptError.
+func (tx *Txn) WriteContentAs(ctx context.Context, sum oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64) error {
+	if ok, err := tx.Has(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); err != nil || ok {
+		return err
+	}
+	_, err := tx.writeContent(ctx, &sum, hdr, payload, size)
+	return err
+}
+
+// writeContent streams the object into a staging temp file while hashing
+// it, then names it; want, if not nil, is the checksum it must have.
+func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64) (oid.Checksum, error) {
+	if err := hdr.Validate(); err != nil {
+		return oid.Checksum{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return oid.Checksum{}, err
+	}
+	r := tx.r
+	h := sha256.New()
+	h.Write(hdr.StreamPrefix())
+	if hdr.IsSymlink() {
+		payload, size = nil, 0
+	}
+
+	f, err := os.CreateTemp(tx.dir, "obj-")
+	if err != nil {
+		return oid.Checksum{}, fmt.Errorf("repo: write content: %w", err)
+	}
+	tmp := f.Name()
+	keep := false
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		if !keep {
+			os.Remove(tmp)
+		}
+	}()
+
+	switch {
+	case r.mode == ModeArchive:
+		if _, err := f.Write(hdr.ArchiveHeader(uint64(size))); err != nil {
+			return oid.Checksum{}, err
+		}
+		if !hdr.IsSymlink() {
+			zw, err := flate.NewWriter(f, r.zlibLevel)
+			if err != nil {
+				return oid.Checksum{}, err
+			}
+			if err := copyExact(zw, h, payload, size); err != nil {
+				return oid.Checksum{}, err
+			}
+			if err := zw.Close(); err != nil {
+				return oid.Checksum{}, err
+			}
+		}
+	case hdr.IsSymlink() && r.mode == ModeBareUser:
+		if _, err := f.WriteString(hdr.SymlinkTarget + "\x00"); err != nil {
+			return oid.Checksum{}, err
+		}
+	case hdr.IsSymlink():
+		// A real symlink is made below, once the name is known.
+	default:
+		if err := copyExact(f, h, payload, size); err != nil {
+			return oid.Checksum{}, err
+		}
+	}
+
+	var sum oid.Checksum
+	h.Sum(sum[:0])
+	name := oid.ObjectName{Checksum: sum, Type: oid.File}
+	if want != nil {
+		if *want != sum {
+			return sum, &object.CorruptError{Name: oid.ObjectName{Checksum: *want, Type: oid.File}, Actual: sum}
+		}
+	} else if ok, err := tx.Has(ctx, name); err != nil || ok {
+		return sum, err
+	}
+	if err := tx.finishContent(f, hdr); err != nil {
+		return sum, fmt.Errorf("repo: write %s: %w", name, err)
+	}
+	f.Close()
+	f = nil
+	dst, err := tx.stagePath(name)
+	if err != nil {
+		return sum, err
+	}
+	if hdr.IsSymlink() && r.mode != ModeArchive && r.mode != ModeBareUser {
+		if err := os.Symlink(hdr.SymlinkTarget, dst); err != nil && !os.IsExist(err) {
+			return sum, fmt.Errorf("repo: write %s: %w", name, err)
+		}
+		if r.mode == ModeBare {
+			if err := os.Lchown(dst, int(hdr.UID), int(hdr.GID)); err != nil {
+				return sum, fmt.Errorf("repo: write %s: %w", name, err)
+			}
+			if err := fsutil.SetXattrs(dst, toFsXattrs(hdr.Xattrs)); err != nil {
+				return sum, fmt.Errorf("repo: write %s: %w", name, err)
+			}
+		}
+	} else {
+		if err := os.Rename(tmp, dst); err != nil {
+			return sum, fmt.Errorf("repo: write %s: %w", name, err)
+		}
+		keep = true
+	}
+	tx.markStaged(name, size)
+	return sum, nil
+}
+
+// copyExact copies exactly size bytes from src into dst and h.
+func copyExact(dst io.Writer, h hash.Hash, src io.Reader, size int64) error {
+	n, err := io.CopyBuffer(io.MultiWriter(dst, h), io.LimitReader(src, size+1), make([]byte, 128<<10))
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return fmt.Errorf("repo: content size changed while reading: got %d bytes, want %d", n, size)
+	}
+	return nil
+}
+
+// finishContent applies per-mode ownership, mode and xattrs to a staged
+// regular file.
+func (tx *Txn) finishContent(f *os.File, hdr *object.FileHeader) error {
+	r := tx.r
+	fd := int(f.Fd())
+	switch r.mode {
+	case ModeArchive:
+		return f.Chmod(0o644)
+	case ModeBareUser:
+		if err := fsutil.FSetXattr(fd, ostreeMetaXattr, marshalUserMeta(hdr)); err != nil {
+			return err
+		}
+		mode := uint32(0o644)
+		if !hdr.IsSymlink() {
+			mode = hdr.Mode&0o775 | 0o400
+		}
+		if err := f.Chmod(os.FileMode(mode)); err != nil {
+			return err
+		}
+	case ModeBare:
+		if err := f.Chown(int(hdr.UID), int(hdr.GID)); err != nil {
+			return err
+		}
+		if err := unix.Fchmod(fd, hdr.Mode&object.ModePerms); err != nil {
+			return err
+		}
+		for _, x := range hdr.Xattrs {
+			if err := fsutil.FSetXattr(fd, x.Name, x.Value); err != nil {
+				return err
+			}
+		}
+	default: // bare-user-only, bare-split-xattrs
+		if err := unix.Fchmod(fd, hdr.Mode&object.ModePerms); err != nil {
+			return err
+		}
+	}
+	if hdr.IsSymlink() {
+		return nil
+	}
+	// Hardlinked checkouts show the object's mtime; ostree sets it to 0.
+	return unix.Futimes(fd, []unix.Timeval{{}, {}})
+}
+
+func toFsXattrs(xs []object.Xattr) []fsutil.Xattr {
+	out := make([]fsutil.Xattr, len(xs))
+	for i, x := range xs {
+		out[i] = fsutil.Xattr{Name: x.Name, Value: x.Value}
+	}
+	return out
+}
+
+// SetRef records a ref update to apply after the objects are in place.
+// An empty remote means refs/heads. A zero checksum deletes the ref.
+func (tx *Txn) SetRef(remote, ref string, sum oid.Checksum) error {
+	if err := validateRefspec(remote, ref); err != nil {
+		return err
+	}
+	tx.mu.Lock()
+	tx.refs = append(tx.refs, refUpdate{remote, ref, sum})
+	tx.mu.Unlock()
+	return nil
+}
+
+// Commit makes the staged objects part of the repository, then updates
+// refs. The transaction is finished whether or not it succeeds.
+func (tx *Txn) Commit(ctx context.Context) error {
+	if tx.done {
+		return errors.New("repo: transaction already finished")
+	}
+	defer tx.finish()
+	r := tx.r
+	if r.fsync {
+		if err := syncfs(tx.dir); err != nil {
+			return fmt.Errorf("repo: sync staged objects: %w", err)
+		}
+	}
+	objects := filepath.Join(r.path, "objects")
+	var touched []string
+	for sub := range tx.subdirs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dst := filepath.Join(objects, sub)
+		if err := os.Mkdir(dst, 0o755); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("repo: commit: %w", err)
+		}
+		src := filepath.Join(tx.dir, sub)
+		ents, err := os.ReadDir(src)
+		if err != nil {
+			return fmt.Errorf("repo: commit: %w", err)
+		}
+		for _, e := range ents {
+			from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+			if filepath.Ext(e.Name()) == ".commitmeta" {
+				err = os.Rename(from, to) // detached metadata may be replaced
+			} else {
+				err = unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+				if errors.Is(err, unix.EEXIST) {
+					err = nil // someone else stored the same object
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("repo: commit %s: %w", e.Name(), err)
+			}
+		}
+		touched = append(touched, dst)
+	}
+	if r.fsync {
+		for _, d := range touched {
+			if err := fsutil.SyncDir(d); err != nil {
+				return fmt.Errorf("repo: commit: %w", err)
+			}
+		}
+		if len(touched) > 0 {
+			if err := fsutil.SyncDir(objects); err != nil {
+				return fmt.Errorf("repo: commit: %w", err)
+			}
+		}
+	}
+	for _, u := range tx.refs {
+		if err := r.writeRef(u.remote, u.ref, u.sum); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort discards everything staged.
+func (tx *Txn) Abort() error {
+	if tx.done {
+		return nil
+	}
+	tx.finish()
+	return nil
+}
+
+func (tx *Txn) finish() {
+	tx.done = true
+	os.RemoveAll(tx.dir)
+	tx.unlock()
+}
+
+func syncfs(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Syncfs(fd)
+}
