@@ -12,7 +12,6 @@ import (
 	"github.com/groveos/grove/core/repotest"
 )
 
-
 // The worked example from ostree-format.md §2.6, verified against ostree 2022.7.
 func TestWorkedExample(t *testing.T) {
 	ctx := context.Background()
