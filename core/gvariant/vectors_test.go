@@ -23,6 +23,16 @@ type vector struct {
 	PrintPlain *string    `json:"print_plain"`
 	Mutations  []mutation `json:"mutations"`
 	Extra      []mutation `json:"extra"`
+	Texts      []textVec  `json:"texts"`
+}
+
+type textVec struct {
+	Text  string `json:"text"`
+	Hint  string `json:"hint"`
+	Type  string `json:"type"`
+	Hex   string `json:"hex"`
+	Print string `json:"print"`
+	Error string `json:"error"`
 }
 
 func loadVectors(t testing.TB) []vector {
@@ -151,4 +161,69 @@ func TestGLibNormalForm(t *testing.T) {
 func isEmptyTupleQuirk(err error) bool {
 	var de *DataError
 	return errors.As(err, &de) && de.Err == ErrTruncated && de.Detail == fmt.Sprintf(errTupleTooSmall, 0)
+}
+
+// TestGLibParseText compares ParseText with g_variant_parse.
+func TestGLibParseText(t *testing.T) {
+	n := 0
+	for _, v := range loadVectors(t) {
+		for _, tv := range v.Texts {
+			n++
+			var hint *Type
+			if tv.Hint != "" {
+				hint = MustParseType(tv.Hint)
+			}
+			got, err := ParseText(tv.Text, hint)
+			if tv.Error != "" {
+				if err == nil {
+					t.Errorf("ParseText(%q, %q) = %s, GLib fails: %s", tv.Text, tv.Hint, got, tv.Error)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("ParseText(%q, %q): %v", tv.Text, tv.Hint, err)
+				continue
+			}
+			if got.Type.String() != tv.Type {
+				t.Errorf("ParseText(%q) type %s, GLib %s", tv.Text, got.Type, tv.Type)
+				continue
+			}
+			b, err := Marshal(got.Type, got.Value)
+			if err != nil || hex.EncodeToString(b) != tv.Hex {
+				t.Errorf("ParseText(%q) bytes %x (%v), GLib %s", tv.Text, b, err, tv.Hex)
+			}
+			if p := Print(got.Type, got.Value, true); p != tv.Print {
+				t.Errorf("Print(ParseText(%q)) = %s, GLib %s", tv.Text, p, tv.Print)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no text vectors")
+	}
+}
+
+// TestPrintParseRoundTrip parses GLib's annotated output back.
+func TestPrintParseRoundTrip(t *testing.T) {
+	for _, v := range loadVectors(t) {
+		if v.Print == nil {
+			continue
+		}
+		typ := MustParseType(v.Type)
+		got, err := ParseText(*v.Print, typ)
+		if err != nil {
+			t.Errorf("ParseText(%s, %s): %v", short(*v.Print), v.Type, err)
+			continue
+		}
+		b, err := Marshal(typ, got.Value)
+		if err != nil || hex.EncodeToString(b) != v.Hex {
+			t.Errorf("ParseText(%s) = %x %v, want %s", short(*v.Print), b, err, short(v.Hex))
+		}
+		// Without a hint GLib infers the same type from annotated output
+		// (checked here for the plain and annotated forms alike).
+		if got, err := ParseText(*v.Print, nil); err == nil && got.Type.String() == v.Type {
+			if b, _ := Marshal(got.Type, got.Value); hex.EncodeToString(b) != v.Hex {
+				t.Errorf("ParseText(%s, nil) bytes differ", short(*v.Print))
+			}
+		}
+	}
 }

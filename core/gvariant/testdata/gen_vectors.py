@@ -179,5 +179,48 @@ extra = [
 res.append({'type': '', 'hex': '', 'mutations': [],
             'extra': [{'type': t, 'hex': h, 'normal': normal(t, bytes.fromhex(h))} for t, h in extra]})
 
+# GVariant text format: g_variant_parse(hint, text) results.
+texts = [
+    ('42', None), ('-7', None), ('0x1f', None), ('010', None), ('1.5', None), ('1e3', None),
+    ('-0.25', None), ('inf', None), ('true', None), ('false', None),
+    ("'hello'", None), ('"it\'s"', None), ("'a\\nb\\tc\\u00e9\\U0001F600'", None),
+    ("'x\\'y'", None), ("b'abc'", None), ('b"q\\001\\377"', None),
+    ("['a', 'b']", None), ('[1, 2, 3]', None), ('[1, 2.5]', None), ('@as []', None),
+    ("{'k': <1>, 'l': <'s'>}", None), ("{'a': 1}", None), ("{1, 'x'}", None),
+    ("(1, 'a', true)", None), ('(1,)', None), ('()', None), ('<42>', None), ('<<int64 5>>', None),
+    ('byte 0x05', None), ('int16 -3', None), ('uint16 7', None), ('int32 5', None), ('uint32 5', None),
+    ('int64 -5', None), ('uint64 18446744073709551615', None), ('handle 1', None),
+    ('double 3', None), ("objectpath '/a/b'", None), ("signature 'a{sv}'", None),
+    ('just 5', None), ('just just nothing', 'mmi'), ('nothing', 'ms'), ('[just 1, nothing]', None),
+    ('@mi 5', None), ('[nothing, just 1]', None), ("[@ms 'x', nothing]", None), ('5', 'mi'),
+    ('5', 'u'), ('5', 'y'), ('5', 'd'), ('5', 't'), ("'x'", 'ms'), ("['a']", 'as'), ('[]', 'as'),
+    ('{}', 'a{sv}'), ("@a{sv} {}", None), ("{'ostree.ref-binding': <['test']>}", None),
+    ("[<1>, <'a'>]", None), ("('a', [1], {'k': <true>})", None), ('[[1], [], [2, 3]]', None),
+    ('[b"a", b"bc"]', None), ('[byte 1, 2]', None), ('[1, byte 2]', None),
+    ('  ( 1 , 2 )  ', None), ("'/x'", 'o'), ("'ii'", 'g'), ('[1, int64 2]', None),
+    ('-9223372036854775808', 'x'), ('4294967295', 'u'), ('0x7fffffff', None),
+    ('({1: 2},)', None), ('[(1, "a"), (2, "b")]', None), ('<@ay []>', None),
+    ('[1.0, 2]', None), ('(uint32 1, "x")', None), ('nan', 'd'), ('-inf', None),
+    # errors
+    ('', None), ('[]', None), ('nothing', None), ('[1, "a"]', None), ('256', 'y'), ('-1', 'u'),
+    ('2147483648', None), ("'unterminated", None), ('(1, 2', None), ('1.5', 'i'), ('@z 1', None),
+    ("{'a': 1, 'b': 'x'}", None), ('true', 'i'), ('5 6', None), ('just', None), ("'x'", 'o'),
+    ('[1,,2]', None), ('<>', None), ('@as [1]', None), ('bogus', None),
+]
+tres = []
+for text, hint in texts:
+    e = {'text': text}
+    if hint:
+        e['hint'] = hint
+    try:
+        v = GLib.Variant.parse(GLib.VariantType(hint) if hint else None, text, None, None)
+        e['type'] = v.get_type_string()
+        e['hex'] = v.get_data_as_bytes().get_data().hex()
+        e['print'] = v.print_(True)
+    except GLib.Error as err:
+        e['error'] = err.message
+    tres.append(e)
+res.append({'type': '', 'hex': '', 'mutations': [], 'texts': tres})
+
 json.dump(res, sys.stdout, indent=0, ensure_ascii=False)
 sys.stdout.write('\n')
