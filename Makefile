@@ -4,8 +4,10 @@ BENCHFLAGS ?=
 
 .PHONY: test bench
 
+# test runs every test: unit, real-ostree interop, FUSE and tmux tests.
 test:
-	go test ./...
+	go vet ./...
+	go test -count=1 -timeout 60m ./...
 
 bench:
 	go run ./bench/cmd/bench $(BENCHFLAGS)
