@@ -165,6 +165,11 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		return oid.Checksum{}, err
 	}
 	r := tx.r
+	if r.mode == ModeBareUserOnly && (hdr.UID != 0 || hdr.GID != 0 || len(hdr.Xattrs) > 0) {
+		// The object could not be read back as it was hashed.
+		return oid.Checksum{}, fmt.Errorf("%w: bare-user-only cannot store uid %d, gid %d or %d xattrs (commit with --canonical-permissions)",
+			ErrReadOnly, hdr.UID, hdr.GID, len(hdr.Xattrs))
+	}
 	h := sha256.New()
 	h.Write(hdr.StreamPrefix())
 	if hdr.IsSymlink() {

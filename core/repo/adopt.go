@@ -1,0 +1,57 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/groveos/grove/core/oid"
+	"golang.org/x/sys/unix"
+)
+
+// AdoptLoose stages a loose object file from another repository of the
+// same mode, by hardlink when both are on one filesystem, else by copy for
+// archive objects (whose files carry everything). It reports false when
+// neither is possible, and the caller must import the object by content.
+func (tx *Txn) AdoptLoose(ctx context.Context, name oid.ObjectName, src string) (bool, error) {
+	dst, err := tx.stagePath(name)
+	if err != nil {
+		return false, err
+	}
+	err = unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, 0)
+	switch {
+	case err == nil || errors.Is(err, unix.EEXIST):
+	case tx.r.mode == ModeArchive && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM)):
+		if err := copyFile(src, dst); err != nil {
+			return false, fmt.Errorf("repo: adopt %s: %w", name, err)
+		}
+	case errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM):
+		return false, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, fmt.Errorf("%w: %s", ErrNotFound, name)
+	default:
+		return false, fmt.Errorf("repo: adopt %s: %w", name, err)
+	}
+	tx.markStaged(name, 0)
+	return true, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	return out.Close()
+}
