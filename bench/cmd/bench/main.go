@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -174,6 +175,9 @@ func benchRow(o *options, e *env, r row, scratch string) *result {
 				return measurement{}, "", fmt.Errorf("setup: %w", err)
 			}
 		}
+		// Flush dirty data left by the setup and earlier runs so that the
+		// timed command's own fsyncs do not pay for them.
+		syscall.Sync()
 		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 		defer cancel()
 		m := execTimed(ctx, bin, r.Cmds(e, dir), dir)

@@ -76,7 +76,7 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 	}
 	w("\n## Versions\n\n")
 	w("- ostree: %s (%s)\n", ostreeVersion(o.ostree), o.ostree)
-	w("- grove: %s (%s)\n", strings.Join(strings.Fields(output(o.grove, "--version")), " "), rel(o.grove))
+	w("- grove: %s (%s)\n", cell(strings.Join(strings.Fields(output(o.grove, "--version")), " ")), rel(o.grove))
 	w("- grove source: %s\n", firstLine(output("git", "describe", "--always", "--dirty")))
 	w("- Go: %s\n", runtime.Version())
 	w("\n## Rows\n\nEach row's timed commands, identical for both tools (paths shortened):\n\n")
