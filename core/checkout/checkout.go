@@ -1,0 +1,553 @@
+// Package checkout materialises a commit's tree (or a subpath of it) into a
+// directory, with ostree checkout's semantics: hardlinks into bare
+// repositories, copies otherwise, union modes, whiteouts and user mode.
+// It also exports trees as tar archives, like `ostree export`.
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"golang.org/x/sys/unix"
+)
+
+// Overwrite says what happens to files already present in the destination.
+type Overwrite int
+
+const (
+	// OverwriteNone fails on any existing file or directory (the default).
+	OverwriteNone Overwrite = iota
+	// OverwriteUnion keeps existing directories and replaces existing files
+	// (--union).
+	OverwriteUnion
+	// OverwriteUnionAdd keeps existing files and directories and only adds
+	// new ones (--union-add).
+	OverwriteUnionAdd
+	// OverwriteUnionIdentical adds new files and fails when an existing
+	// file differs from the one checked out (--union-identical, needs
+	// RequireHardlinks).
+	OverwriteUnionIdentical
+)
+
+// Options configure Checkout.
+type Options struct {
+	// User is -U: no chown, no xattrs, setuid/setgid bits dropped. It is
+	// forced for bare-user-only repositories, as ostree does.
+	User bool
+	Mode Overwrite
+	// RequireHardlinks (-H) fails instead of copying a file that could
+	// not be hardlinked.
+	RequireHardlinks bool
+	// ForceCopy (-C) never hardlinks.
+	ForceCopy bool
+	// Subpath checks out only this path of the commit ("" or "/" = all).
+	// A file subpath is checked out as DEST/basename.
+	Subpath string
+	// AllowNoent makes a missing Subpath a no-op.
+	AllowNoent bool
+	// Whiteouts processes Docker/OCI `.wh.` whiteout entries.
+	Whiteouts bool
+	// BareUserOnlyDirs (-M) drops directory mode bits outside 0775.
+	BareUserOnlyDirs bool
+	// Fsync syncs every written file and directory.
+	Fsync bool
+	// Workers bounds the file worker pool; 0 means 2×GOMAXPROCS.
+	Workers int
+	// Progress, when set, is called now and then and once at the end.
+	Progress func(Progress)
+}
+
+// Progress counts what a checkout has done.
+type Progress struct {
+	Dirs, Files, Linked, Copied int64
+	Bytes                       int64 // bytes written by copies
+}
+
+// Errors returned by this package.
+var (
+	ErrExists     = errors.New("checkout: file exists")
+	ErrNotFound   = errors.New("checkout: no such file or directory")
+	ErrHardlink   = errors.New("checkout: cannot hardlink")
+	ErrNotIdentic = errors.New("checkout: existing file differs")
+	ErrOptions    = errors.New("checkout: invalid options")
+)
+
+// Checkout writes commit's tree (or opts.Subpath of it) to dest. Like
+// ostree, dest itself is created (its parent must exist) unless a union
+// mode is given; on failure or cancellation partial output is left in dest.
+func Checkout(ctx context.Context, r *repo.Repo, commit oid.Checksum, dest string, opts Options) error {
+	c, err := r.LoadCommit(ctx, commit)
+	if err != nil {
+		return fmt.Errorf("checkout: commit %s: %w", commit, err)
+	}
+	return CheckoutTree(ctx, r, c.RootTree, c.RootMeta, dest, opts)
+}
+
+// CheckoutTree is Checkout for a root dirtree/dirmeta pair.
+func CheckoutTree(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, dest string, opts Options) error {
+	if opts.ForceCopy && opts.RequireHardlinks {
+		return fmt.Errorf("%w: cannot specify both --require-hardlinks and --force-copy", ErrOptions)
+	}
+	if opts.Mode == OverwriteUnionIdentical && !opts.RequireHardlinks {
+		return fmt.Errorf("%w: --union-identical requires --require-hardlinks", ErrOptions)
+	}
+	if r.Mode() == repo.ModeBareUserOnly {
+		opts.User = true
+	}
+	target, err := Resolve(ctx, r, tree, meta, opts.Subpath)
+	if err != nil {
+		if opts.AllowNoent && errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	co, err := newCheckouter(ctx, r, opts)
+	if err != nil {
+		return err
+	}
+	defer co.close()
+	return co.run(dest, target)
+}
+
+// Target is what a subpath names inside a tree: a directory (Tree, Meta)
+// or a file (File, named Name).
+type Target struct {
+	IsFile     bool
+	Name       string
+	File       oid.Checksum
+	Tree, Meta oid.Checksum
+}
+
+// Resolve walks subpath ("" or "/" for the root) from a root directory.
+// Symlinks are not followed.
+func Resolve(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, subpath string) (Target, error) {
+	t := Target{Name: "/", Tree: tree, Meta: meta}
+	clean := path.Clean("/" + subpath)
+	if clean == "/" {
+		return t, nil
+	}
+	parts := strings.Split(clean[1:], "/")
+	for i, p := range parts {
+		dt, err := r.LoadDirTree(ctx, t.Tree)
+		if err != nil {
+			return t, fmt.Errorf("checkout: %s: %w", subpath, err)
+		}
+		f, d := dt.Lookup(p)
+		switch {
+		case d != nil:
+			t = Target{Name: p, Tree: d.Tree, Meta: d.Meta}
+		case f != nil && i == len(parts)-1:
+			return Target{IsFile: true, Name: p, File: f.Checksum}, nil
+		case f != nil:
+			return t, fmt.Errorf("%w: %s (%s is not a directory)", ErrNotFound, subpath, "/"+strings.Join(parts[:i+1], "/"))
+		default:
+			return t, fmt.Errorf("%w: %s", ErrNotFound, subpath)
+		}
+	}
+	return t, nil
+}
+
+type fileJob struct {
+	rel string // relative to the root fd
+	sum oid.Checksum
+}
+
+// dirDone is a created directory waiting for its final mode, owner and
+// mtime, applied once everything below it exists.
+type dirDone struct {
+	rel  string
+	meta *object.DirMeta
+}
+
+type checkouter struct {
+	ctx  context.Context
+	r    *repo.Repo
+	opts Options
+	mode repo.Mode
+
+	dest   string
+	rootfd int
+	objfd  int // objects/ of r, -1 for archive repositories
+	// linkable: regular files of this repo may be hardlinked in this
+	// checkout mode (bare without -U, bare-user[-only] with -U).
+	linkable  bool
+	noXattrs  bool
+	userModeR bool // repository is bare-user or bare-user-only
+
+	metaCache map[oid.Checksum]*object.DirMeta
+	dirs      []dirDone
+
+	jobs    chan []fileJob
+	wg      sync.WaitGroup
+	errMu   sync.Mutex
+	err     error
+	cancel  context.CancelFunc
+	tmpSeq  atomic.Int64
+	prog    progressCounters
+	stopTik chan struct{}
+}
+
+type progressCounters struct {
+	dirs, files, linked, copied, bytes atomic.Int64
+}
+
+func (p *progressCounters) snapshot() Progress {
+	return Progress{Dirs: p.dirs.Load(), Files: p.files.Load(), Linked: p.linked.Load(),
+		Copied: p.copied.Load(), Bytes: p.bytes.Load()}
+}
+
+func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	co := &checkouter{
+		ctx: ctx, r: r, opts: opts, mode: r.Mode(), rootfd: -1, objfd: -1,
+		noXattrs:  r.DisableXattrs(),
+		metaCache: map[oid.Checksum]*object.DirMeta{},
+		cancel:    cancel,
+	}
+	co.userModeR = co.mode == repo.ModeBareUser || co.mode == repo.ModeBareUserOnly
+	co.linkable = (co.mode == repo.ModeBare && !opts.User) || (co.userModeR && opts.User)
+	if co.mode.IsBare() {
+		fd, err := unix.Open(r.Path()+"/objects", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("checkout: open %s/objects: %w", r.Path(), err)
+		}
+		co.objfd = fd
+	}
+	return co, nil
+}
+
+func (co *checkouter) close() {
+	co.cancel()
+	if co.objfd >= 0 {
+		unix.Close(co.objfd)
+	}
+	if co.rootfd >= 0 {
+		unix.Close(co.rootfd)
+	}
+}
+
+// fail records the first error and stops the other workers.
+func (co *checkouter) fail(err error) {
+	co.errMu.Lock()
+	if co.err == nil {
+		co.err = err
+	}
+	co.errMu.Unlock()
+	co.cancel()
+}
+
+func (co *checkouter) firstErr() error {
+	co.errMu.Lock()
+	defer co.errMu.Unlock()
+	return co.err
+}
+
+func (co *checkouter) run(dest string, target Target) error {
+	co.dest = dest
+	if target.IsFile {
+		// ostree makes the destination directory (an existing one is fine)
+		// and checks the file out inside it; the directory keeps mode 0700.
+		if err := unix.Mkdir(dest, 0o700); err != nil && err != unix.EEXIST {
+			return fmt.Errorf("checkout: mkdir %s: %w", dest, err)
+		}
+		if err := co.openRoot(); err != nil {
+			return err
+		}
+		co.prog.files.Add(1)
+		err := co.doFile(fileJob{rel: target.Name, sum: target.File})
+		co.report()
+		return err
+	}
+
+	didExist, err := co.mkdir(unix.AT_FDCWD, dest)
+	if err != nil {
+		return err
+	}
+	if err := co.openRoot(); err != nil {
+		return err
+	}
+	if co.opts.RequireHardlinks {
+		var a, b unix.Stat_t
+		if err := unix.Stat(co.r.Path(), &a); err != nil {
+			return fmt.Errorf("checkout: stat %s: %w", co.r.Path(), err)
+		}
+		if err := unix.Fstat(co.rootfd, &b); err != nil {
+			return fmt.Errorf("checkout: stat %s: %w", dest, err)
+		}
+		if a.Dev != b.Dev {
+			return fmt.Errorf("%w: unable to do hardlink checkout across devices (src=%d destination=%d)", ErrHardlink, a.Dev, b.Dev)
+		}
+	}
+
+	workers := co.opts.Workers
+	if workers <= 0 {
+		workers = 2 * runtime.GOMAXPROCS(0)
+	}
+	co.jobs = make(chan []fileJob, 4*workers)
+	for i := 0; i < workers; i++ {
+		co.wg.Add(1)
+		go co.worker()
+	}
+	if co.opts.Progress != nil {
+		co.stopTik = make(chan struct{})
+		go co.ticker()
+	}
+
+	walkErr := co.walk(".", target.Tree, target.Meta, didExist)
+	close(co.jobs)
+	co.wg.Wait()
+	if co.stopTik != nil {
+		close(co.stopTik)
+	}
+	if err := co.firstErr(); err != nil {
+		return err
+	}
+	if walkErr != nil {
+		return walkErr
+	}
+	if err := co.ctx.Err(); err != nil {
+		return err
+	}
+	// Children before parents: a directory becomes read-only or foreign
+	// owned only once everything below it is in place.
+	for i := len(co.dirs) - 1; i >= 0; i-- {
+		if err := co.finishDir(co.dirs[i]); err != nil {
+			return err
+		}
+	}
+	co.report()
+	return nil
+}
+
+func (co *checkouter) report() {
+	if co.opts.Progress != nil {
+		co.opts.Progress(co.prog.snapshot())
+	}
+}
+
+func (co *checkouter) ticker() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-co.stopTik:
+			return
+		case <-t.C:
+			co.report()
+		}
+	}
+}
+
+func (co *checkouter) openRoot() error {
+	fd, err := unix.Open(co.dest, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("checkout: open %s: %w", co.dest, err)
+	}
+	co.rootfd = fd
+	return nil
+}
+
+// abs is the path of rel for calls that have no *at form (xattrs).
+func (co *checkouter) abs(rel string) string {
+	if rel == "." {
+		return co.dest
+	}
+	return co.dest + "/" + rel
+}
+
+// mkdir creates a directory with mode 0700 (the final mode comes last);
+// an existing one is accepted in the union modes.
+func (co *checkouter) mkdir(dirfd int, rel string) (didExist bool, err error) {
+	err = unix.Mkdirat(dirfd, rel, 0o700)
+	if err == nil {
+		return false, nil
+	}
+	name := rel
+	if dirfd != unix.AT_FDCWD {
+		name = co.abs(rel)
+	}
+	if err == unix.EEXIST && co.opts.Mode != OverwriteNone {
+		return true, nil
+	}
+	if err == unix.EEXIST {
+		return false, fmt.Errorf("%w: mkdirat %s", ErrExists, name)
+	}
+	return false, fmt.Errorf("checkout: mkdirat %s: %w", name, err)
+}
+
+func (co *checkouter) dirMeta(sum oid.Checksum) (*object.DirMeta, error) {
+	if m, ok := co.metaCache[sum]; ok {
+		return m, nil
+	}
+	m, err := co.r.LoadDirMeta(co.ctx, sum)
+	if err != nil {
+		return nil, err
+	}
+	co.metaCache[sum] = m
+	return m, nil
+}
+
+const (
+	whiteoutPrefix = ".wh."
+	opaqueWhiteout = ".wh..wh..opq"
+)
+
+// walk creates rel (already created, or existing, for the root), queues its
+// files for the workers and recurses into its subdirectories.
+func (co *checkouter) walk(rel string, treeSum, metaSum oid.Checksum, didExist bool) error {
+	if err := co.ctx.Err(); err != nil {
+		return err
+	}
+	dt, err := co.r.LoadDirTree(co.ctx, treeSum)
+	if err != nil {
+		return fmt.Errorf("checkout: %s: %w", co.abs(rel), err)
+	}
+	meta, err := co.dirMeta(metaSum)
+	if err != nil {
+		return fmt.Errorf("checkout: %s: %w", co.abs(rel), err)
+	}
+	if rel != "." {
+		if co.opts.Whiteouts {
+			if f, _ := dt.Lookup(opaqueWhiteout); f != nil {
+				if err := co.removeAll(rel); err != nil {
+					return fmt.Errorf("checkout: opaque whiteout %s: %w", co.abs(rel), err)
+				}
+			}
+		}
+		didExist, err = co.mkdir(co.rootfd, rel)
+		if err != nil {
+			return err
+		}
+	}
+	co.prog.dirs.Add(1)
+	if !didExist && !co.opts.User && !co.noXattrs && len(meta.Xattrs) > 0 {
+		for _, x := range meta.Xattrs {
+			if err := unix.Lsetxattr(co.abs(rel), x.Name, x.Value, 0); err != nil {
+				return fmt.Errorf("checkout: setxattr %s %s: %w", co.abs(rel), x.Name, err)
+			}
+		}
+	}
+	if !didExist {
+		co.dirs = append(co.dirs, dirDone{rel: rel, meta: meta})
+	}
+
+	prefix := ""
+	if rel != "." {
+		prefix = rel + "/"
+	}
+	var batch []fileJob
+	for _, f := range dt.Files {
+		if err := object.ValidateName(f.Name); err != nil {
+			return fmt.Errorf("checkout: %s%s: %w", prefix, f.Name, err)
+		}
+		if co.opts.Whiteouts && strings.HasPrefix(f.Name, whiteoutPrefix) {
+			name := f.Name[len(whiteoutPrefix):]
+			if name == "" {
+				return fmt.Errorf("checkout: invalid empty whiteout %s%s", prefix, f.Name)
+			}
+			if f.Name == opaqueWhiteout {
+				continue
+			}
+			if err := co.removeAll(prefix + name); err != nil {
+				return fmt.Errorf("checkout: whiteout %s%s: %w", prefix, f.Name, err)
+			}
+			continue
+		}
+		batch = append(batch, fileJob{rel: prefix + f.Name, sum: f.Checksum})
+		if len(batch) == 64 {
+			if err := co.send(batch); err != nil {
+				return err
+			}
+			batch = nil
+		}
+	}
+	if len(batch) > 0 {
+		if err := co.send(batch); err != nil {
+			return err
+		}
+	}
+	for _, d := range dt.Dirs {
+		if err := object.ValidateName(d.Name); err != nil {
+			return fmt.Errorf("checkout: %s%s: %w", prefix, d.Name, err)
+		}
+		if err := co.walk(prefix+d.Name, d.Tree, d.Meta, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (co *checkouter) send(b []fileJob) error {
+	select {
+	case co.jobs <- b:
+		co.prog.files.Add(int64(len(b)))
+		return nil
+	case <-co.ctx.Done():
+		if err := co.firstErr(); err != nil {
+			return err
+		}
+		return co.ctx.Err()
+	}
+}
+
+func (co *checkouter) worker() {
+	defer co.wg.Done()
+	for batch := range co.jobs {
+		for _, j := range batch {
+			if co.ctx.Err() != nil {
+				break
+			}
+			if err := co.doFile(j); err != nil {
+				co.fail(err)
+				break
+			}
+		}
+	}
+}
+
+func (co *checkouter) finishDir(d dirDone) error {
+	mode := d.meta.Mode & 0o7777
+	if co.mode == repo.ModeBareUserOnly || co.opts.BareUserOnlyDirs {
+		mode &= 0o775
+	}
+	name := co.abs(d.rel)
+	if err := unix.Fchmodat(co.rootfd, d.rel, mode, 0); err != nil {
+		return fmt.Errorf("checkout: chmod %s: %w", name, err)
+	}
+	if !co.opts.User {
+		if err := unix.Fchownat(co.rootfd, d.rel, int(d.meta.UID), int(d.meta.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("checkout: chown %s: %w", name, err)
+		}
+	}
+	// ostree gives directories a constant mtime (0) so checkouts are
+	// reproducible, except in copy mode.
+	if !co.opts.ForceCopy {
+		ts := []unix.Timespec{{Sec: 0, Nsec: unix.UTIME_OMIT}, {Sec: 0, Nsec: 0}}
+		if err := unix.UtimesNanoAt(co.rootfd, d.rel, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("checkout: utimens %s: %w", name, err)
+		}
+	}
+	if co.opts.Fsync {
+		fd, err := unix.Openat(co.rootfd, d.rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("checkout: open %s: %w", name, err)
+		}
+		err = unix.Fsync(fd)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("checkout: fsync %s: %w", name, err)
+		}
+	}
+	return nil
+}

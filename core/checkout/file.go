@@ -1,0 +1,374 @@
+package checkout
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"sync"
+
+	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"golang.org/x/sys/unix"
+)
+
+// doFile checks out one content object at rel: a hardlink into the
+// repository when the modes allow it, else a copy.
+func (co *checkouter) doFile(j fileJob) error {
+	if err := object.ValidateName(path.Base(j.rel)); err != nil {
+		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
+	}
+	if co.linkable && !co.opts.ForceCopy {
+		done, err := co.tryLink(j)
+		if err != nil || done {
+			return err
+		}
+	}
+	return co.copyFile(j)
+}
+
+func objRel(j fileJob) string {
+	hex := j.sum.String()
+	return hex[:2] + "/" + hex[2:] + ".file"
+}
+
+// tryLink hardlinks the loose object; it reports false when the file must
+// be copied instead (empty and user-unreadable files, bare-user symlinks,
+// objects only in a parent repository, link limits).
+func (co *checkouter) tryLink(j fileJob) (bool, error) {
+	rel := objRel(j)
+	var st unix.Stat_t
+	if err := unix.Fstatat(co.objfd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return false, nil
+		}
+		return false, fmt.Errorf("checkout: stat object %s: %w", j.sum, err)
+	}
+	isLnk := st.Mode&unix.S_IFMT == unix.S_IFLNK
+	switch co.mode {
+	case repo.ModeBareUser:
+		// Symlinks are stored as regular files here; the real type and
+		// mode live in user.ostreemeta.
+		var buf [256]byte
+		n, err := unix.Lgetxattr(co.r.ObjectPath(oidFile(j)), "user.ostreemeta", buf[:])
+		if err != nil || n < 12 {
+			return false, nil // let the copy path report a proper error
+		}
+		mode := binary.BigEndian.Uint32(buf[8:12])
+		if mode&unix.S_IFMT != unix.S_IFREG || mode&unix.S_IRUSR == 0 || st.Size == 0 {
+			return false, nil
+		}
+	case repo.ModeBareUserOnly:
+		if isLnk || st.Size == 0 || st.Mode&unix.S_IRUSR == 0 {
+			return false, nil
+		}
+	default: // bare, not user mode
+		if !isLnk && st.Size == 0 {
+			return false, nil
+		}
+	}
+	return co.link(rel, j)
+}
+
+func (co *checkouter) link(src string, j fileJob) (bool, error) {
+	err := unix.Linkat(co.objfd, src, co.rootfd, j.rel, 0)
+	switch err {
+	case nil:
+		co.prog.linked.Add(1)
+		return true, nil
+	case unix.EMLINK, unix.EXDEV, unix.EPERM:
+		if co.opts.RequireHardlinks {
+			return false, fmt.Errorf("%w: hardlinking %s to %s: %w", ErrHardlink, j.sum, co.abs(j.rel), err)
+		}
+		return false, nil
+	case unix.ENOENT:
+		return false, nil
+	case unix.EEXIST:
+	default:
+		return false, fmt.Errorf("checkout: hardlinking %s to %s: %w", j.sum, co.abs(j.rel), err)
+	}
+	switch co.opts.Mode {
+	case OverwriteNone:
+		return false, fmt.Errorf("%w: hardlinking %s to %s", ErrExists, j.sum, co.abs(j.rel))
+	case OverwriteUnionAdd:
+		return true, nil
+	}
+	var a, b unix.Stat_t
+	if err := unix.Fstatat(co.objfd, src, &a, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false, fmt.Errorf("checkout: stat object %s: %w", j.sum, err)
+	}
+	if err := unix.Fstatat(co.rootfd, j.rel, &b, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false, fmt.Errorf("checkout: stat %s: %w", co.abs(j.rel), err)
+	}
+	if a.Dev == b.Dev && a.Ino == b.Ino {
+		return true, nil
+	}
+	same, err := co.sameContent(j, &b)
+	if err != nil {
+		return false, err
+	}
+	if same {
+		return true, nil
+	}
+	if co.opts.Mode == OverwriteUnionIdentical {
+		return false, fmt.Errorf("%w: %s (want %s)", ErrNotIdentic, co.abs(j.rel), j.sum)
+	}
+	// --union: link under a temporary name, then rename over the old file.
+	tmp := co.tmpName(j.rel)
+	if err := unix.Linkat(co.objfd, src, co.rootfd, tmp, 0); err != nil {
+		return false, fmt.Errorf("checkout: hardlinking %s to %s: %w", j.sum, co.abs(tmp), err)
+	}
+	if co.opts.Whiteouts {
+		if err := os.RemoveAll(co.abs(j.rel)); err != nil {
+			unix.Unlinkat(co.rootfd, tmp, 0)
+			return false, fmt.Errorf("checkout: %w", err)
+		}
+	}
+	if err := unix.Renameat(co.rootfd, tmp, co.rootfd, j.rel); err != nil {
+		unix.Unlinkat(co.rootfd, tmp, 0)
+		return false, fmt.Errorf("checkout: replacing %s: %w", co.abs(j.rel), err)
+	}
+	co.prog.linked.Add(1)
+	return true, nil
+}
+
+func (co *checkouter) tmpName(rel string) string {
+	dir := path.Dir(rel)
+	name := ".grove-checkout-" + strconv.FormatInt(int64(os.Getpid()), 36) + "-" + strconv.FormatInt(co.tmpSeq.Add(1), 36)
+	if dir == "." {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// sameContent reports whether the file at j.rel hashes to j.sum, with the
+// repository's view of metadata (bare-user-only ignores xattrs and owners).
+func (co *checkouter) sameContent(j fileJob, st *unix.Stat_t) (bool, error) {
+	name := co.abs(j.rel)
+	hdr := &object.FileHeader{UID: st.Uid, GID: st.Gid, Mode: st.Mode}
+	var payload io.Reader
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		t, err := os.Readlink(name)
+		if err != nil {
+			return false, fmt.Errorf("checkout: %w", err)
+		}
+		hdr.SymlinkTarget = t
+	case unix.S_IFREG:
+		f, err := os.Open(name)
+		if err != nil {
+			return false, fmt.Errorf("checkout: %w", err)
+		}
+		defer f.Close()
+		payload = f
+	default:
+		return false, nil
+	}
+	if co.mode == repo.ModeBareUserOnly {
+		hdr.UID, hdr.GID = 0, 0
+		if !hdr.IsSymlink() {
+			hdr.Mode &= unix.S_IFREG | 0o755
+		}
+	} else if !co.noXattrs {
+		xs, err := fsutil.ListXattrs(name)
+		if err != nil {
+			return false, fmt.Errorf("checkout: %s: %w", name, err)
+		}
+		for _, x := range xs {
+			hdr.Xattrs = append(hdr.Xattrs, object.Xattr{Name: x.Name, Value: x.Value})
+		}
+	}
+	sum, err := object.ContentChecksum(hdr, payload)
+	if err != nil {
+		return false, fmt.Errorf("checkout: checksum %s: %w", name, err)
+	}
+	return sum == j.sum, nil
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// copyFile writes the object as a new file or symlink with its final mode
+// and, unless in user mode, its owner and xattrs.
+func (co *checkouter) copyFile(j fileJob) error {
+	c, err := co.r.OpenFile(co.ctx, j.sum)
+	if err != nil {
+		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
+	}
+	defer c.Close()
+	hdr := c.Header
+	isLnk := hdr.IsSymlink()
+	zero := !isLnk && c.Size == 0
+	unreadable := !isLnk && co.opts.User && hdr.Mode&unix.S_IRUSR == 0
+	if co.opts.RequireHardlinks && !zero && !unreadable && !(co.userModeR && isLnk) {
+		msg := "bare repository mode cannot hardlink in user checkout mode"
+		if co.userModeR {
+			msg = "user repository mode requires user checkout mode to hardlink"
+		}
+		return fmt.Errorf("%w: %s: %s", ErrHardlink, co.abs(j.rel), msg)
+	}
+	xattrs := hdr.Xattrs
+	if co.noXattrs {
+		xattrs = nil
+	}
+	co.prog.copied.Add(1)
+	if isLnk {
+		return co.copySymlink(j, hdr, xattrs)
+	}
+	mode := hdr.Mode & 0o7777
+	if co.opts.User {
+		mode &^= unix.S_ISUID | unix.S_ISGID
+	}
+	if unreadable {
+		mode |= unix.S_IRUSR
+	}
+	if co.opts.Mode == OverwriteUnionIdentical {
+		var st unix.Stat_t
+		if err := unix.Fstatat(co.rootfd, j.rel, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			same, err := co.sameContent(j, &st)
+			if err != nil {
+				return err
+			}
+			if same {
+				return nil
+			}
+			return fmt.Errorf("%w: %s (want %s)", ErrNotIdentic, co.abs(j.rel), j.sum)
+		}
+	}
+	target := j.rel
+	if co.opts.Mode == OverwriteUnion {
+		target = co.tmpName(j.rel)
+	}
+	fd, err := unix.Openat(co.rootfd, target, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+	if err == unix.EEXIST && co.opts.Mode == OverwriteUnionAdd {
+		return nil
+	}
+	if err == unix.EEXIST {
+		return fmt.Errorf("%w: %s", ErrExists, co.abs(target))
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: create %s: %w", co.abs(target), err)
+	}
+	f := os.NewFile(uintptr(fd), co.abs(target))
+	if err := co.writeRegular(f, c, hdr, xattrs, mode); err != nil {
+		f.Close()
+		unix.Unlinkat(co.rootfd, target, 0)
+		return fmt.Errorf("checkout: %s (%s): %w", co.abs(j.rel), j.sum, err)
+	}
+	if err := f.Close(); err != nil {
+		unix.Unlinkat(co.rootfd, target, 0)
+		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
+	}
+	if target != j.rel {
+		if co.opts.Whiteouts {
+			if err := os.RemoveAll(co.abs(j.rel)); err != nil {
+				unix.Unlinkat(co.rootfd, target, 0)
+				return fmt.Errorf("checkout: %w", err)
+			}
+		}
+		if err := unix.Renameat(co.rootfd, target, co.rootfd, j.rel); err != nil {
+			unix.Unlinkat(co.rootfd, target, 0)
+			return fmt.Errorf("checkout: replacing %s: %w", co.abs(j.rel), err)
+		}
+	}
+	return nil
+}
+
+func (co *checkouter) writeRegular(f *os.File, c *repo.Content, hdr *object.FileHeader, xattrs []object.Xattr, mode uint32) error {
+	var n int64
+	var err error
+	if src, ok := c.ReadCloser.(*os.File); ok {
+		n, err = f.ReadFrom(src) // copy_file_range / reflink where possible
+	} else {
+		bp := bufPool.Get().(*[]byte)
+		n, err = io.CopyBuffer(struct{ io.Writer }{f}, c.ReadCloser, *bp)
+		bufPool.Put(bp)
+	}
+	co.prog.bytes.Add(n)
+	if err != nil {
+		return err
+	}
+	if n != c.Size {
+		return fmt.Errorf("%w: wrote %d bytes, object says %d", object.ErrMalformed, n, c.Size)
+	}
+	if !co.opts.User {
+		if err := f.Chown(int(hdr.UID), int(hdr.GID)); err != nil {
+			return err
+		}
+		for _, x := range xattrs {
+			if err := fsutil.FSetXattr(int(f.Fd()), x.Name, x.Value); err != nil {
+				return fmt.Errorf("setxattr %s: %w", x.Name, err)
+			}
+		}
+	}
+	if err := unix.Fchmod(int(f.Fd()), mode); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	if co.opts.Fsync {
+		return f.Sync()
+	}
+	return nil
+}
+
+func (co *checkouter) copySymlink(j fileJob, hdr *object.FileHeader, xattrs []object.Xattr) error {
+	name := co.abs(j.rel)
+	err := unix.Symlinkat(hdr.SymlinkTarget, co.rootfd, j.rel)
+	if err == unix.EEXIST {
+		switch co.opts.Mode {
+		case OverwriteNone:
+			return fmt.Errorf("%w: symlink %s", ErrExists, name)
+		case OverwriteUnionAdd:
+			return nil
+		case OverwriteUnionIdentical:
+			if t, err := os.Readlink(name); err == nil && t == hdr.SymlinkTarget {
+				return nil
+			}
+			return fmt.Errorf("%w: %s (want symlink to %s)", ErrNotIdentic, name, hdr.SymlinkTarget)
+		case OverwriteUnion:
+			if co.opts.Whiteouts {
+				err = os.RemoveAll(name)
+			} else if err = unix.Unlinkat(co.rootfd, j.rel, 0); err == unix.ENOENT {
+				err = nil
+			}
+			if err != nil {
+				return fmt.Errorf("checkout: replacing %s: %w", name, err)
+			}
+			if err := unix.Symlinkat(hdr.SymlinkTarget, co.rootfd, j.rel); err != nil {
+				return fmt.Errorf("checkout: symlink %s: %w", name, err)
+			}
+			// ostree 2022.7 returns here without chown/xattrs for a
+			// replaced symlink.
+			return nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("checkout: symlink %s: %w", name, err)
+	}
+	if co.opts.User {
+		return nil
+	}
+	if err := unix.Fchownat(co.rootfd, j.rel, int(hdr.UID), int(hdr.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("checkout: chown %s: %w", name, err)
+	}
+	for _, x := range xattrs {
+		if err := unix.Lsetxattr(name, x.Name, x.Value, 0); err != nil {
+			if errors.Is(err, unix.EPERM) && len(x.Name) > 5 && x.Name[:5] == "user." {
+				// user.* xattrs are not allowed on symlinks on Linux.
+				continue
+			}
+			return fmt.Errorf("checkout: setxattr %s %s: %w", name, x.Name, err)
+		}
+	}
+	return nil
+}
+
+// removeAll removes rel (and everything below it) if it exists.
+func (co *checkouter) removeAll(rel string) error {
+	return os.RemoveAll(co.abs(rel))
+}
+
+func oidFile(j fileJob) oid.ObjectName { return oid.ObjectName{Checksum: j.sum, Type: oid.File} }
