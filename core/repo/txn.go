@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
@@ -53,6 +55,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.cleanStaleStaging()
 	dir, err := os.MkdirTemp(r.TmpDir(), "staging-grove-")
 	if err != nil {
 		unlock()
@@ -422,4 +425,27 @@ func syncfs(dir string) error {
 	}
 	defer unix.Close(fd)
 	return unix.Syncfs(fd)
+}
+
+// cleanStaleStaging removes staging directories that crashed writers left
+// behind, once they are older than core.tmp-expiry-secs (a live
+// transaction's directory is never that old).
+func (r *Repo) cleanStaleStaging() {
+	secs, err := r.config.Int("core", "tmp-expiry-secs", 86400)
+	if err != nil {
+		return
+	}
+	ents, err := os.ReadDir(r.TmpDir())
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-time.Duration(secs) * time.Second)
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "staging-grove-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(r.TmpDir(), e.Name()))
+		}
+	}
 }
