@@ -195,6 +195,7 @@ type checkouter struct {
 	tmpSeq  atomic.Int64
 	prog    progressCounters
 	stopTik chan struct{}
+	tikDone chan struct{}
 }
 
 type progressCounters struct {
@@ -300,7 +301,7 @@ func (co *checkouter) run(dest string, target Target) error {
 		go co.worker()
 	}
 	if co.opts.Progress != nil {
-		co.stopTik = make(chan struct{})
+		co.stopTik, co.tikDone = make(chan struct{}), make(chan struct{})
 		go co.ticker()
 	}
 
@@ -309,6 +310,7 @@ func (co *checkouter) run(dest string, target Target) error {
 	co.wg.Wait()
 	if co.stopTik != nil {
 		close(co.stopTik)
+		<-co.tikDone
 	}
 	if err := co.firstErr(); err != nil {
 		return err
@@ -339,6 +341,7 @@ func (co *checkouter) report() {
 func (co *checkouter) ticker() {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	defer close(co.tikDone)
 	for {
 		select {
 		case <-co.stopTik:
