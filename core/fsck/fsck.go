@@ -1,0 +1,430 @@
+// Package fsck verifies a repository like `ostree fsck`: every ref's commit
+// exists, every object reachable from every complete commit exists, and
+// every such object hashes to its name and decodes (metadata in GVariant
+// normal form, content re-hashed from header and payload in every mode).
+// Problems are typed (*CorruptError, *MissingError) and name the object
+// and the commits that reference it.
+package fsck
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/traverse"
+)
+
+// ErrCorruption is what a failed check amounts to (ostree's final message).
+var ErrCorruption = errors.New("fsck: Repository corruption encountered")
+
+// CorruptError says an object does not hash to its name or does not decode.
+type CorruptError struct {
+	Name oid.ObjectName
+	// Actual is the checksum the bytes hash to; zero when the object could
+	// not be read far enough to hash it (then Err says why).
+	Actual oid.Checksum
+	// Err is set for undecodable objects.
+	Err error
+	// Commits reference the object (empty for a ref's commit).
+	Commits []oid.Checksum
+}
+
+func (e *CorruptError) Error() string {
+	var b strings.Builder
+	if len(e.Commits) > 0 {
+		fmt.Fprintf(&b, "In commits %s: ", joinSums(e.Commits))
+	}
+	if e.Name.Type == oid.File {
+		fmt.Fprintf(&b, "fsck content object %s: ", e.Name.Checksum)
+	} else {
+		fmt.Fprintf(&b, "fsck %s: ", e.Name)
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		fmt.Fprintf(&b, "Corrupted %s object; checksum expected='%s' actual='%s'", e.Name.Type, e.Name.Checksum, e.Actual)
+	}
+	return b.String()
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Expected is the checksum the object is named by.
+func (e *CorruptError) Expected() oid.Checksum { return e.Name.Checksum }
+
+// MissingError says a referenced object is not in the repository.
+type MissingError struct {
+	Name oid.ObjectName
+	// Commits reference the object; Ref is set when a ref points at a
+	// missing commit.
+	Commits []oid.Checksum
+	Ref     string
+}
+
+func (e *MissingError) Error() string {
+	switch {
+	case e.Ref != "":
+		return fmt.Sprintf("Loading commit for ref %s: No such metadata object %s", e.Ref, e.Name)
+	case len(e.Commits) > 0:
+		return fmt.Sprintf("Object missing in commits %s: %s", joinSums(e.Commits), e.Name)
+	}
+	return fmt.Sprintf("Object missing: %s", e.Name)
+}
+
+func joinSums(cs []oid.Checksum) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = c.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// Phase is a step of Run, reported through Options.Progress.
+type Phase int
+
+// Phases in the order Run goes through them.
+const (
+	PhaseRefs Phase = iota
+	PhaseCollectionRefs
+	PhaseCommits
+	PhaseObjects // Commits holds the number of commits verified
+	PhaseObject  // one object checked: Done of Total
+)
+
+// Progress reports what Run is doing.
+type Progress struct {
+	Phase       Phase
+	Commits     int
+	Done, Total int
+}
+
+// Options tune Run.
+type Options struct {
+	// All keeps going after a corrupt object (ostree fsck --all); without
+	// it and without Delete, Run stops at the first one.
+	All bool
+	// Delete removes corrupt objects (and marks their commits partial).
+	Delete bool
+	// Progress, when set, is called from one goroutine at a time.
+	Progress func(Progress)
+	// Workers bounds parallel verification (default GOMAXPROCS).
+	Workers int
+}
+
+// Result is what Run found.
+type Result struct {
+	// Commits is the number of complete commits whose objects were checked.
+	Commits int
+	// Objects is the number of reachable objects checked.
+	Objects int
+	// Partial counts commits marked partial (not verified); FsckPartial
+	// those marked by an earlier fsck.
+	Partial, FsckPartial int
+	// Problems, in the order found: *CorruptError and *MissingError.
+	Problems []error
+	// Deleted corrupt objects (Options.Delete).
+	Deleted []oid.ObjectName
+	// MarkedPartial lists commits newly marked partial by this run.
+	MarkedPartial []oid.Checksum
+	// Stopped is set when Run gave up early (first corruption without
+	// All, or a ref whose commit is missing), like ostree does.
+	Stopped bool
+}
+
+// Err summarises the result: nil when the repository is sound.
+func (res *Result) Err() error {
+	if len(res.Problems) > 0 {
+		if res.Stopped {
+			return res.Problems[len(res.Problems)-1]
+		}
+		return ErrCorruption
+	}
+	if res.FsckPartial > 0 {
+		return fmt.Errorf("fsck: %d partial commits from fsck-detected corruption", res.Partial)
+	}
+	return nil
+}
+
+// Run checks the repository.
+func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
+	unlock, err := r.LockShared(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	progress := func(p Progress) {
+		if opts.Progress != nil {
+			opts.Progress(p)
+		}
+	}
+	res := &Result{}
+	stopOnCorrupt := !opts.All && !opts.Delete
+
+	progress(Progress{Phase: PhaseRefs})
+	refs, err := r.ListRefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range refs {
+		name := oid.ObjectName{Checksum: ref.Checksum, Type: oid.Commit}
+		perr := Object(ctx, r, name)
+		var me *MissingError
+		if errors.As(perr, &me) {
+			me.Ref = ref.Name
+			res.Problems = append(res.Problems, me)
+			res.Stopped = true
+			return res, nil
+		}
+		if perr != nil {
+			res.Problems = append(res.Problems, perr)
+			if stopOnCorrupt {
+				res.Stopped = true
+				return res, nil
+			}
+			if opts.Delete {
+				if err := deleteObject(ctx, r, name, res); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	progress(Progress{Phase: PhaseCollectionRefs})
+
+	progress(Progress{Phase: PhaseCommits})
+	var all []oid.Checksum
+	if err := r.ListObjects(ctx, func(n oid.ObjectName) error {
+		if n.Type == oid.Commit {
+			all = append(all, n.Checksum)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return string(all[i][:]) < string(all[j][:]) })
+	var complete []oid.Checksum
+	for _, c := range all {
+		if _, err := r.LoadCommit(ctx, c); err != nil {
+			if errors.Is(err, repo.ErrNotFound) {
+				continue // deleted above
+			}
+			res.Problems = append(res.Problems, &CorruptError{Name: oid.ObjectName{Checksum: c, Type: oid.Commit}, Err: err})
+			if stopOnCorrupt {
+				res.Stopped = true
+				return res, nil
+			}
+			continue
+		}
+		if r.IsPartial(c) {
+			res.Partial++
+			if r.IsFsckPartial(c) {
+				res.FsckPartial++
+			}
+			continue
+		}
+		complete = append(complete, c)
+	}
+	res.Commits = len(complete)
+	progress(Progress{Phase: PhaseObjects, Commits: len(complete)})
+
+	set, err := traverse.ReachableSet(ctx, r, complete, 0, traverse.Options{Parents: true, Tolerant: true})
+	if err != nil {
+		return nil, err
+	}
+	names := set.Sorted()
+	res.Objects = len(names)
+	if err := checkAll(ctx, r, names, set, opts, stopOnCorrupt, res, progress); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// checkAll verifies names in parallel and records problems in name order.
+func checkAll(ctx context.Context, r *repo.Repo, names []oid.ObjectName, set *traverse.Set,
+	opts Options, stopOnCorrupt bool, res *Result, progress func(Progress)) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	problems := make([]error, len(names))
+	next := make(chan int)
+	var mu sync.Mutex
+	done := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				err := Object(ctx, r, names[i])
+				mu.Lock()
+				var ce *CorruptError
+				problems[i] = err
+				if stopOnCorrupt && errors.As(err, &ce) {
+					cancel()
+				} else if ctx.Err() == nil {
+					done++
+					progress(Progress{Phase: PhaseObject, Done: done, Total: len(names)})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range names {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	partial := map[oid.Checksum]bool{}
+	for i, perr := range problems {
+		if perr == nil {
+			continue
+		}
+		name := names[i]
+		commits := set.Commits(name)
+		if name.Type == oid.Commit {
+			commits = nil
+		}
+		var ce *CorruptError
+		var me *MissingError
+		switch {
+		case errors.As(perr, &me):
+			me.Commits = commits
+		case errors.As(perr, &ce):
+			if errors.Is(ce.Err, context.Canceled) {
+				continue
+			}
+			ce.Commits = commits
+			if stopOnCorrupt {
+				res.Problems = append(res.Problems, ce)
+				res.Stopped = true
+				return nil
+			}
+			if !opts.Delete {
+				res.Problems = append(res.Problems, ce)
+				continue
+			}
+			if err := deleteObject(ctx, r, name, res); err != nil {
+				return err
+			}
+		}
+		res.Problems = append(res.Problems, perr)
+		// A missing (or deleted) object makes its commits partial.
+		if name.Type == oid.Commit {
+			continue
+		}
+		for _, c := range commits {
+			if partial[c] || r.IsPartial(c) {
+				continue
+			}
+			partial[c] = true
+			if err := r.MarkFsckPartial(c); err != nil {
+				return fmt.Errorf("fsck: marking %s partial: %w", c, err)
+			}
+			res.MarkedPartial = append(res.MarkedPartial, c)
+		}
+	}
+	return nil
+}
+
+func deleteObject(ctx context.Context, r *repo.Repo, name oid.ObjectName, res *Result) error {
+	if name.Type == oid.Commit {
+		// ostree_repo_delete_object drops the detached metadata too.
+		if err := r.DeleteObject(ctx, oid.ObjectName{Checksum: name.Checksum, Type: oid.CommitMeta}); err != nil {
+			return err
+		}
+	}
+	if err := r.DeleteObject(ctx, name); err != nil {
+		return err
+	}
+	res.Deleted = append(res.Deleted, name)
+	return nil
+}
+
+// Object checks one object: nil, a *MissingError or a *CorruptError.
+// Other errors (I/O) are returned as they are.
+func Object(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
+	if name.Type == oid.File {
+		return checkContent(ctx, r, name)
+	}
+	b, err := r.ReadMeta(ctx, name.Type, name.Checksum)
+	if errors.Is(err, repo.ErrNotFound) {
+		return &MissingError{Name: name}
+	}
+	if err != nil {
+		return err
+	}
+	switch name.Type {
+	case oid.CommitMeta, oid.TombstoneCommit:
+		// Named after their commit, not by their bytes.
+		if _, err := object.UnmarshalMeta(b); err != nil {
+			return &CorruptError{Name: name, Err: err}
+		}
+		return nil
+	}
+	if sum := oid.Checksum(sha256.Sum256(b)); sum != name.Checksum {
+		return &CorruptError{Name: name, Actual: sum}
+	}
+	switch name.Type {
+	case oid.Commit:
+		_, err = object.UnmarshalCommit(b)
+	case oid.DirTree:
+		_, err = object.UnmarshalDirTree(b)
+	case oid.DirMeta:
+		_, err = object.UnmarshalDirMeta(b)
+	}
+	if err != nil {
+		return &CorruptError{Name: name, Err: err}
+	}
+	return nil
+}
+
+func checkContent(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
+	c, err := r.OpenFile(ctx, name.Checksum)
+	if errors.Is(err, repo.ErrNotFound) {
+		return &MissingError{Name: name}
+	}
+	if err != nil {
+		return &CorruptError{Name: name, Err: err}
+	}
+	defer c.Close()
+	if err := c.Header.Validate(); err != nil {
+		return &CorruptError{Name: name, Err: err}
+	}
+	sum, err := object.ContentChecksum(c.Header, ctxReader{ctx, c})
+	if err != nil {
+		return &CorruptError{Name: name, Err: err}
+	}
+	if sum != name.Checksum {
+		return &CorruptError{Name: name, Actual: sum}
+	}
+	return nil
+}
+
+// ctxReader lets a cancelled run stop in the middle of a large file.
+type ctxReader struct {
+	ctx context.Context
+	r   interface{ Read([]byte) (int, error) }
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
