@@ -1,0 +1,258 @@
+// Package summary builds a repository's "summary" file, the index that
+// `ostree pull` reads first: type (a(s(taya{sv}))a{sv}), local refs sorted
+// by name with their commit sizes and checksums, plus repository metadata
+// (ostree-format.md §6, ostree_repo_regenerate_summary in 2022.7).
+package summary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/groveos/grove/core/gvariant"
+	"github.com/groveos/grove/core/inspect"
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+)
+
+// Type is the summary's GVariant type.
+var Type = gvariant.MustParseType("(a(s(taya{sv}))a{sv})")
+
+// Well-known summary metadata keys.
+const (
+	KeyStaticDeltas   = "ostree.static-deltas"
+	KeyLastModified   = "ostree.summary.last-modified"
+	KeyExpires        = "ostree.summary.expires"
+	KeyMode           = "ostree.summary.mode"
+	KeyTombstones     = "ostree.summary.tombstone-commits"
+	KeyIndexedDeltas  = "ostree.summary.indexed-deltas"
+	KeyCollectionID   = "ostree.summary.collection-id"
+	KeyCommitTime     = "ostree.commit.timestamp"
+	KeyCommitVersion  = "ostree.commit.version"
+	summaryFile       = "summary"
+	summarySignatures = "summary.sig"
+)
+
+// ErrNoSummary is returned by Read when the repository has no summary.
+var ErrNoSummary = errors.New("summary: no summary file")
+
+// Options tune Generate.
+type Options struct {
+	// Extra is merged into the metadata (ostree summary --add-metadata);
+	// the standard keys override it, as in ostree.
+	Extra []gvariant.DictEntry
+	// Now is the last-modified time; zero means time.Now().
+	Now time.Time
+}
+
+// Generate builds the summary bytes for r's current refs and deltas.
+// Metadata keys are written sorted by name (ostree's order is GHashTable
+// order, which clients do not depend on).
+func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
+	refs, err := inspect.ListRefs(ctx, r, "", false, false)
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	names := make([]string, 0, len(refs))
+	for n := range refs {
+		if !strings.Contains(n, ":") { // remote refs stay out of the summary
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var entries []any
+	for _, n := range names {
+		sum, err := oid.Parse(refs[n])
+		if err != nil {
+			return nil, fmt.Errorf("summary: ref %s: %w", n, err)
+		}
+		data, err := r.ReadMeta(ctx, oid.Commit, sum)
+		if err != nil {
+			return nil, fmt.Errorf("summary: ref %s: %w", n, err)
+		}
+		c, err := object.UnmarshalCommit(data)
+		if err != nil {
+			return nil, fmt.Errorf("summary: ref %s: commit %s: %w", n, sum, err)
+		}
+		meta := []gvariant.DictEntry{{Key: KeyCommitTime, Value: gvariant.NewVariant("t", bits.ReverseBytes64(c.Timestamp))}}
+		if v, ok := c.Lookup(object.MetaVersion); ok {
+			if s, ok := v.Value.(string); ok {
+				meta = append(meta, gvariant.DictEntry{Key: KeyCommitVersion, Value: gvariant.NewVariant("s", s)})
+			}
+		}
+		// The size is host order (little-endian), unlike most ostree integers.
+		entries = append(entries, gvariant.Tuple{n, gvariant.Tuple{uint64(len(data)), sum[:], meta}})
+	}
+
+	md := map[string]gvariant.Variant{}
+	for _, e := range opts.Extra {
+		k, _ := e.Key.(string)
+		if v, ok := e.Value.(gvariant.Variant); ok {
+			md[k] = v
+		}
+	}
+	kf := r.Config()
+	noDeltas, err := kf.Bool("core", "no-deltas-in-summary", false)
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	if !noDeltas {
+		deltas, err := staticDeltas(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if len(deltas) > 0 {
+			md[KeyStaticDeltas] = gvariant.NewVariant("a{sv}", deltas)
+		}
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	md[KeyLastModified] = gvariant.NewVariant("t", bits.ReverseBytes64(uint64(now.Unix())))
+	md[KeyMode] = gvariant.NewVariant("s", kf.String("core", "mode", "bare"))
+	tomb, err := kf.Bool("core", "tombstone-commits", false)
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	md[KeyTombstones] = gvariant.NewVariant("b", tomb)
+	md[KeyIndexedDeltas] = gvariant.NewVariant("b", true)
+	if id, ok := kf.Get("core", "collection-id"); ok && id != "" {
+		md[KeyCollectionID] = gvariant.NewVariant("s", id)
+	}
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	dict := make([]gvariant.DictEntry, len(keys))
+	for i, k := range keys {
+		dict[i] = gvariant.DictEntry{Key: k, Value: md[k]}
+	}
+	out, err := gvariant.Marshal(Type, gvariant.Tuple{entries, dict})
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	return out, nil
+}
+
+// staticDeltas maps each delta name ("FROM-TO" or "TO", hex) to the SHA-256
+// of its superblock, walking deltas/XX/REST/superblock as ostree does.
+func staticDeltas(ctx context.Context, r *repo.Repo) ([]gvariant.DictEntry, error) {
+	base := filepath.Join(r.Path(), "deltas")
+	tops, err := os.ReadDir(base)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	var out []gvariant.DictEntry
+	for _, t := range tops {
+		if !t.IsDir() {
+			continue
+		}
+		subs, err := os.ReadDir(filepath.Join(base, t.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("summary: %w", err)
+		}
+		for _, s := range subs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if !s.IsDir() {
+				continue
+			}
+			sb, err := os.ReadFile(filepath.Join(base, t.Name(), s.Name(), "superblock"))
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("summary: %w", err)
+			}
+			name, err := deltaName(t.Name() + s.Name())
+			if err != nil {
+				return nil, fmt.Errorf("summary: delta %s%s: %w", t.Name(), s.Name(), err)
+			}
+			d := oid.Sum(sb)
+			out = append(out, gvariant.DictEntry{Key: name, Value: gvariant.NewVariant("ay", d[:])})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key.(string) < out[j].Key.(string) })
+	return out, nil
+}
+
+func deltaName(b64 string) (string, error) {
+	from, to, isPair := strings.Cut(b64, "-")
+	a, err := oid.ParseModifiedBase64(from)
+	if err != nil {
+		return "", err
+	}
+	if !isPair {
+		return a.String(), nil
+	}
+	b, err := oid.ParseModifiedBase64(to)
+	if err != nil {
+		return "", err
+	}
+	return a.String() + "-" + b.String(), nil
+}
+
+// Update writes a fresh summary into r atomically and removes a summary.sig
+// that no longer matches it.
+func Update(ctx context.Context, r *repo.Repo, opts Options) error {
+	unlock, err := r.LockShared(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	data, err := Generate(ctx, r, opts)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(r.Path(), ".summary-*")
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("summary: %w", err)
+	}
+	if r.Fsync() {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("summary: %w", err)
+		}
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(r.Path(), summaryFile)); err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := os.Remove(filepath.Join(r.Path(), summarySignatures)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("summary: %w", err)
+	}
+	return nil
+}
+
+// Read returns the repository's summary bytes.
+func Read(ctx context.Context, r *repo.Repo) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(r.Path(), summaryFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w in %s", ErrNoSummary, r.Path())
+	}
+	return b, err
+}
