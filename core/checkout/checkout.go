@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,8 +166,9 @@ type fileJob struct {
 // dirDone is a created directory waiting for its final mode, owner and
 // mtime, applied once everything below it exists.
 type dirDone struct {
-	rel  string
-	meta *object.DirMeta
+	rel   string
+	meta  *object.DirMeta
+	depth int
 }
 
 type checkouter struct {
@@ -184,11 +186,14 @@ type checkouter struct {
 	noXattrs  bool
 	userModeR bool // repository is bare-user or bare-user-only
 
+	metaMu    sync.Mutex
 	metaCache map[oid.Checksum]*object.DirMeta
+	dirsMu    sync.Mutex
 	dirs      []dirDone
 
-	jobs    chan []fileJob
-	wg      sync.WaitGroup
+	q       taskQueue
+	pending sync.WaitGroup // tasks queued or running
+	workers sync.WaitGroup
 	errMu   sync.Mutex
 	err     error
 	cancel  context.CancelFunc
@@ -295,9 +300,9 @@ func (co *checkouter) run(dest string, target Target) error {
 	if workers <= 0 {
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
-	co.jobs = make(chan []fileJob, 4*workers)
+	co.q.init()
 	for i := 0; i < workers; i++ {
-		co.wg.Add(1)
+		co.workers.Add(1)
 		go co.worker()
 	}
 	if co.opts.Progress != nil {
@@ -305,9 +310,10 @@ func (co *checkouter) run(dest string, target Target) error {
 		go co.ticker()
 	}
 
-	walkErr := co.walk(".", target.Tree, target.Meta, didExist)
-	close(co.jobs)
-	co.wg.Wait()
+	co.push(task{dir: &dirTask{rel: ".", tree: target.Tree, meta: target.Meta, didExist: didExist}})
+	co.pending.Wait()
+	co.q.close()
+	co.workers.Wait()
 	if co.stopTik != nil {
 		close(co.stopTik)
 		<-co.tikDone
@@ -315,14 +321,12 @@ func (co *checkouter) run(dest string, target Target) error {
 	if err := co.firstErr(); err != nil {
 		return err
 	}
-	if walkErr != nil {
-		return walkErr
-	}
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
 	// Children before parents: a directory becomes read-only or foreign
 	// owned only once everything below it is in place.
+	sort.Slice(co.dirs, func(i, j int) bool { return co.dirs[i].depth < co.dirs[j].depth })
 	for i := len(co.dirs) - 1; i >= 0; i-- {
 		if err := co.finishDir(co.dirs[i]); err != nil {
 			return err
@@ -390,14 +394,19 @@ func (co *checkouter) mkdir(dirfd int, rel string) (didExist bool, err error) {
 }
 
 func (co *checkouter) dirMeta(sum oid.Checksum) (*object.DirMeta, error) {
-	if m, ok := co.metaCache[sum]; ok {
+	co.metaMu.Lock()
+	m, ok := co.metaCache[sum]
+	co.metaMu.Unlock()
+	if ok {
 		return m, nil
 	}
 	m, err := co.r.LoadDirMeta(co.ctx, sum)
 	if err != nil {
 		return nil, err
 	}
+	co.metaMu.Lock()
 	co.metaCache[sum] = m
+	co.metaMu.Unlock()
 	return m, nil
 }
 
@@ -408,7 +417,8 @@ const (
 
 // walk creates rel (already created, or existing, for the root), queues its
 // files for the workers and recurses into its subdirectories.
-func (co *checkouter) walk(rel string, treeSum, metaSum oid.Checksum, didExist bool) error {
+func (co *checkouter) walk(t *dirTask) error {
+	rel, treeSum, metaSum, didExist := t.rel, t.tree, t.meta, t.didExist
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
@@ -442,7 +452,9 @@ func (co *checkouter) walk(rel string, treeSum, metaSum oid.Checksum, didExist b
 		}
 	}
 	if !didExist {
-		co.dirs = append(co.dirs, dirDone{rel: rel, meta: meta})
+		co.dirsMu.Lock()
+		co.dirs = append(co.dirs, dirDone{rel: rel, meta: meta, depth: strings.Count(rel, "/") + 1})
+		co.dirsMu.Unlock()
 	}
 
 	prefix := ""
@@ -468,55 +480,109 @@ func (co *checkouter) walk(rel string, treeSum, metaSum oid.Checksum, didExist b
 			continue
 		}
 		batch = append(batch, fileJob{rel: prefix + f.Name, sum: f.Checksum})
-		if len(batch) == 64 {
-			if err := co.send(batch); err != nil {
-				return err
-			}
+		if len(batch) == 32 {
+			co.push(task{files: batch})
 			batch = nil
 		}
 	}
 	if len(batch) > 0 {
-		if err := co.send(batch); err != nil {
-			return err
-		}
+		co.push(task{files: batch})
 	}
 	for _, d := range dt.Dirs {
 		if err := object.ValidateName(d.Name); err != nil {
 			return fmt.Errorf("checkout: %s%s: %w", prefix, d.Name, err)
 		}
-		if err := co.walk(prefix+d.Name, d.Tree, d.Meta, false); err != nil {
-			return err
-		}
+		co.push(task{dir: &dirTask{rel: prefix + d.Name, tree: d.Tree, meta: d.Meta}})
 	}
 	return nil
 }
 
-func (co *checkouter) send(b []fileJob) error {
-	select {
-	case co.jobs <- b:
-		co.prog.files.Add(int64(len(b)))
-		return nil
-	case <-co.ctx.Done():
-		if err := co.firstErr(); err != nil {
-			return err
-		}
-		return co.ctx.Err()
+// task is a directory to create and scan, or a batch of files.
+type task struct {
+	dir   *dirTask
+	files []fileJob
+}
+
+type dirTask struct {
+	rel        string
+	tree, meta oid.Checksum
+	didExist   bool
+}
+
+// taskQueue is an unbounded LIFO (depth first, so memory stays small):
+// directory tasks queue more tasks and must never block doing so.
+type taskQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	items  []task
+	closed bool
+}
+
+func (q *taskQueue) init() { q.cond = sync.NewCond(&q.mu) }
+
+func (q *taskQueue) put(t task) {
+	q.mu.Lock()
+	q.items = append(q.items, t)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *taskQueue) get() (task, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 && !q.closed {
+		q.cond.Wait()
 	}
+	if len(q.items) == 0 {
+		return task{}, false
+	}
+	t := q.items[len(q.items)-1]
+	q.items = q.items[:len(q.items)-1]
+	return t, true
+}
+
+func (q *taskQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+func (co *checkouter) push(t task) {
+	co.pending.Add(1)
+	co.prog.files.Add(int64(len(t.files)))
+	co.q.put(t)
 }
 
 func (co *checkouter) worker() {
-	defer co.wg.Done()
-	for batch := range co.jobs {
-		for _, j := range batch {
-			if co.ctx.Err() != nil {
-				break
-			}
-			if err := co.doFile(j); err != nil {
+	defer co.workers.Done()
+	for {
+		t, ok := co.q.get()
+		if !ok {
+			return
+		}
+		if co.ctx.Err() == nil {
+			if err := co.runTask(t); err != nil {
 				co.fail(err)
-				break
 			}
 		}
+		co.pending.Done()
 	}
+}
+
+func (co *checkouter) runTask(t task) error {
+	if t.dir != nil {
+		return co.walk(t.dir)
+	}
+	for _, j := range t.files {
+		if co.ctx.Err() != nil {
+			return nil
+		}
+		if err := co.doFile(j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (co *checkouter) finishDir(d dirDone) error {

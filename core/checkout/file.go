@@ -60,11 +60,33 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 			return false, nil // let the copy path report a proper error
 		}
 		mode := binary.BigEndian.Uint32(buf[8:12])
+		if mode&unix.S_IFMT == unix.S_IFLNK && st.Size > 0 && st.Size <= 4096 {
+			// The object holds the target plus a NUL.
+			fd, err := unix.Openat(co.objfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+			if err != nil {
+				return false, nil
+			}
+			b := make([]byte, st.Size)
+			n, err := unix.Read(fd, b)
+			unix.Close(fd)
+			if err != nil || int64(n) != st.Size || b[n-1] != 0 {
+				return false, nil
+			}
+			return true, co.userSymlink(j, string(b[:n-1]))
+		}
 		if mode&unix.S_IFMT != unix.S_IFREG || mode&unix.S_IRUSR == 0 || st.Size == 0 {
 			return false, nil
 		}
 	case repo.ModeBareUserOnly:
-		if isLnk || st.Size == 0 || st.Mode&unix.S_IRUSR == 0 {
+		if isLnk {
+			var b [4096]byte
+			n, err := unix.Readlinkat(co.objfd, rel, b[:])
+			if err != nil || n >= len(b) {
+				return false, nil
+			}
+			return true, co.userSymlink(j, string(b[:n]))
+		}
+		if st.Size == 0 || st.Mode&unix.S_IRUSR == 0 {
 			return false, nil
 		}
 	default: // bare, not user mode
@@ -73,6 +95,13 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 		}
 	}
 	return co.link(rel, j)
+}
+
+// userSymlink creates a symlink in user mode (no owner, no xattrs), the
+// way ostree copies symlinks out of bare-user[-only] repositories.
+func (co *checkouter) userSymlink(j fileJob, target string) error {
+	co.prog.copied.Add(1)
+	return co.copySymlink(j, &object.FileHeader{Mode: unix.S_IFLNK | 0o777, SymlinkTarget: target}, nil)
 }
 
 func (co *checkouter) link(src string, j fileJob) (bool, error) {
