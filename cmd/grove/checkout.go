@@ -76,6 +76,10 @@ func (f *checkoutFlags) options() (checkout.Options, error) {
 		AllowNoent:       f.allowNoent,
 		BareUserOnlyDirs: f.bareDirs,
 	}
+	// ostree's plain checkout path (no option of the "at" API) uses the
+	// uncompressed object cache of archive repositories.
+	o.UseUncompressedCache = !(f.disableCache || f.whiteouts || f.requireHardlinks || f.unionAdd ||
+		f.forceCopy || f.forceCopyZerosized || f.bareDirs || f.unionIdentical)
 	if f.passthroughWhts {
 		return o, errors.New("--process-passthrough-whiteouts is not supported")
 	}

@@ -60,6 +60,11 @@ type Options struct {
 	Whiteouts bool
 	// BareUserOnlyDirs (-M) drops directory mode bits outside 0775.
 	BareUserOnlyDirs bool
+	// UseUncompressedCache hardlinks files of an archive repository from
+	// its uncompressed-objects-cache/ in user mode, when the cache exists
+	// and core.enable-uncompressed-cache is not false, as a plain
+	// `ostree checkout -U` does. Grove reads the cache but never fills it.
+	UseUncompressedCache bool
 	// Fsync syncs every written file and directory.
 	Fsync bool
 	// Workers bounds the file worker pool; 0 means 2×GOMAXPROCS.
@@ -229,6 +234,14 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 			return nil, fmt.Errorf("checkout: open %s/objects: %w", r.Path(), err)
 		}
 		co.objfd = fd
+	} else if co.mode == repo.ModeArchive && opts.User && opts.UseUncompressedCache && !opts.ForceCopy {
+		if on, err := r.Config().Bool("core", "enable-uncompressed-cache", true); err == nil && on {
+			fd, err := unix.Open(r.Path()+"/uncompressed-objects-cache", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err == nil {
+				co.objfd = fd
+				co.linkable = true
+			}
+		}
 	}
 	return co, nil
 }

@@ -360,3 +360,27 @@ func TestProgressCountsEveryFile(t *testing.T) {
 		t.Fatalf("progress %+v", last)
 	}
 }
+
+func TestArchiveUserCheckoutLinksFromOstreeUncompressedCache(t *testing.T) {
+	repotest.NeedOstree(t)
+	ctx := context.Background()
+	r, commit := groveRepo(t, repo.ModeArchive, richSource(t))
+	d := t.TempDir()
+	// A plain `ostree checkout -U` fills uncompressed-objects-cache/.
+	repotest.Ostree(t, "checkout", "--repo="+r.Path(), "-U", commit.String(), d+"/o")
+	opts := checkout.Options{User: true, UseUncompressedCache: true}
+	if err := checkout.Checkout(ctx, r, commit, d+"/g", opts); err != nil {
+		t.Fatal(err)
+	}
+	repotest.SameTree(t, d+"/o", d+"/g")
+	if ino(t, d+"/g/big.bin") != ino(t, d+"/o/big.bin") {
+		t.Error("big.bin not hardlinked from the uncompressed cache")
+	}
+	opts.UseUncompressedCache = false
+	if err := checkout.Checkout(ctx, r, commit, d+"/g2", opts); err != nil {
+		t.Fatal(err)
+	}
+	if ino(t, d+"/g2/big.bin") == ino(t, d+"/o/big.bin") {
+		t.Error("cache used although disabled")
+	}
+}
