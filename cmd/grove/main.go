@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.repo, "repo", "", "path to the OSTree repository (default: $OSTREE_REPO)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print debug information")
 	root.SetVersionTemplate("grove {{.Version}}\n")
+	root.RunE = rootRun // no verb in a terminal: the TUI (tui.go)
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}
