@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -71,8 +73,8 @@ func init() {
 		f.StringVar(&o.skipList, "skip-list", "", "file with a list of paths to skip")
 		f.BoolVar(&o.consume, "consume", false, "delete the source directories' content after the commit")
 		f.BoolVar(&o.generateSizes, "generate-sizes", false, "generate size information (not supported yet)")
-		f.BoolVar(&o.disableFsync, "disable-fsync", false, "do not invoke fsync() (accepted for compatibility)")
-		f.StringVar(&o.fsync, "fsync", "", "fsync policy (accepted for compatibility)")
+		f.BoolVar(&o.disableFsync, "disable-fsync", false, "do not invoke fsync()")
+		f.StringVar(&o.fsync, "fsync", "", "whether to invoke fsync() (true or false)")
 		f.StringVar(&o.timestamp, "timestamp", "", "override the timestamp of the commit")
 		f.MarkHidden("disable-fsync")
 		return cmd
@@ -131,10 +133,13 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 		return errors.New("--generate-sizes is not supported yet")
 	}
 	if o.fsync != "" {
-		if _, err := parseGBool(o.fsync); err != nil {
+		on, err := parseGBool(o.fsync)
+		if err != nil {
 			return fmt.Errorf("--fsync: %w", err)
 		}
+		o.disableFsync = !on
 	}
+	r.SetDisableFsync(o.disableFsync)
 
 	var parent oid.Checksum
 	switch {
@@ -231,9 +236,14 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 		var t *compose.Tree
 		switch s.kind {
 		case "dir":
-			t, err = compose.ImportDir(ctx, tx, s.arg, mod, nil)
+			m := treeModifier(mod)
+			dropDirModeAdds(mod, m, s.arg)
+			t, err = compose.ImportDir(ctx, tx, s.arg, m, nil)
+			consumeMatched(mod, m)
 		case "tar":
-			t, err = importTar(ctx, tx, s.arg, mod)
+			m := treeModifier(mod)
+			t, err = importTar(ctx, tx, s.arg, m)
+			consumeMatched(mod, m)
 		case "ref":
 			t, err = compose.TreeFromCommit(ctx, r, s.commit)
 		}
@@ -350,17 +360,80 @@ func resolveTrees(ctx context.Context, r *repo.Repo, o *commitFlags, args []stri
 	return specs, nil
 }
 
+// treeModifier copies mod for one --tree: ostree removes a statoverride or
+// skip-list path from its table once it matched, so a later tree holding the
+// same path is not modified again.
+func treeModifier(mod *compose.Modifier) *compose.Modifier {
+	m := compose.NoModifier()
+	m.OwnerUID, m.OwnerGID = mod.OwnerUID, mod.OwnerGID
+	m.CanonicalPermissions, m.SkipXattrs, m.DevIno = mod.CanonicalPermissions, mod.SkipXattrs, mod.DevIno
+	if mod.ModeAdd != nil {
+		m.ModeAdd = maps.Clone(mod.ModeAdd)
+	}
+	if mod.Skip != nil {
+		m.Skip = maps.Clone(mod.Skip)
+	}
+	return m
+}
+
+// dropDirModeAdds reproduces a quirk of ostree 2022.7: the filter runs twice
+// on a subdirectory, first to decide whether to skip it, then for its
+// dirmeta; the first call consumes the statoverride entry, so the bits are
+// never applied to a directory other than the root, yet the path counts as
+// matched.
+func dropDirModeAdds(mod, m *compose.Modifier, src string) {
+	for p := range m.ModeAdd {
+		if p == "/" || skippedAncestor(m.Skip, p) {
+			continue
+		}
+		if st, err := os.Lstat(filepath.Join(src, p)); err == nil && st.IsDir() {
+			delete(m.ModeAdd, p)
+			delete(mod.ModeAdd, p)
+		}
+	}
+}
+
+// skippedAncestor reports whether a parent directory of p is skipped, so
+// that p is never visited.
+func skippedAncestor(skip map[string]bool, p string) bool {
+	for d := filepath.Dir(p); d != "/" && d != "."; d = filepath.Dir(d) {
+		if skip[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// consumeMatched drops from mod the paths that used matched.
+func consumeMatched(mod, used *compose.Modifier) {
+	left := map[string]bool{}
+	for _, p := range used.Unmatched() {
+		left[p] = true
+	}
+	for p := range used.ModeAdd {
+		if !left[p] {
+			delete(mod.ModeAdd, p)
+		}
+	}
+	for p := range used.Skip {
+		if !left[p] {
+			delete(mod.Skip, p)
+		}
+	}
+}
+
 // unmatched reports statoverride and skip-list paths that matched no file,
 // which ostree treats as errors.
 func unmatched(mod *compose.Modifier) error {
 	var stat, skip []string
-	for _, p := range mod.Unmatched() {
-		if _, ok := mod.ModeAdd[p]; ok {
-			stat = append(stat, p)
-		} else {
-			skip = append(skip, p)
-		}
+	for p := range mod.ModeAdd {
+		stat = append(stat, p)
 	}
+	for p := range mod.Skip {
+		skip = append(skip, p)
+	}
+	sort.Strings(stat)
+	sort.Strings(skip)
 	switch {
 	case len(stat) > 0:
 		return fmt.Errorf("unmatched statoverride paths: %s", strings.Join(stat, ", "))
