@@ -80,6 +80,7 @@ func TestDiffMatchesOstreeByteForByte(t *testing.T) {
 	repotest.NeedOstree(t)
 	for _, mode := range []string{"archive", "bare-user", "bare", "bare-user-only"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			repoPath, dir := diffFixture(t, mode)
 			for _, args := range [][]string{
 				{"one", "two"},

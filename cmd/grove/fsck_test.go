@@ -120,6 +120,7 @@ func TestFsckGoodReposAgreeWithOstree(t *testing.T) {
 				name = mode + "/ostree"
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				p := fsckRepo(t, mode, byOstree)
 				gout, gerr, gcode := runBoth(t, groveBin, "fsck", "--repo="+p)
 				oout, _, ocode := runBoth(t, ostree, "fsck", "--repo="+p)
@@ -142,6 +143,7 @@ func TestFsckDetectsCorruptionLikeOstree(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.mode+"/"+c.ext, func(t *testing.T) {
+			t.Parallel()
 			p := fsckRepo(t, c.mode, true)
 			obj := firstObject(t, p, c.ext)
 			flipByte(t, obj)

@@ -100,7 +100,8 @@ func newPruneCmd() *cobra.Command {
 	return cmd
 }
 
-// gFormatSize is GLib's g_format_size: SI units, one decimal.
+// gFormatSize is GLib's g_format_size: SI units, one decimal, and (since
+// GLib 2.73) a no-break space before the unit; bytes keep a plain space.
 func gFormatSize(n uint64) string {
 	if n < 1000 {
 		if n == 1 {
@@ -112,7 +113,7 @@ func gFormatSize(n uint64) string {
 	f := float64(1000)
 	for i, u := range units {
 		if i == len(units)-1 || float64(n) < f*1000 {
-			return fmt.Sprintf("%.1f %s", float64(n)/f, u)
+			return fmt.Sprintf("%.1f\u00a0%s", float64(n)/f, u)
 		}
 		f *= 1000
 	}
