@@ -137,7 +137,7 @@ func doRefs(cmd *cobra.Command, w *bufio.Writer, prefix string, create bool, o *
 	for _, spec := range names {
 		remote, ref, err := oid.ParseRefspec(spec)
 		if err != nil {
-			return fmt.Errorf("Invalid refspec %s: %w", spec, err)
+			return fmt.Errorf("Invalid refspec %s", spec)
 		}
 		for alias, target := range aliases {
 			if target == ref {

@@ -128,6 +128,9 @@ func runShow(cmd *cobra.Command, w *bufio.Writer, rev string, o *showOpts) error
 	c, err := r.OpenFile(ctx, sum)
 	if err != nil {
 		if errors.Is(err, repo.ErrNotFound) {
+			if r.Mode() != repo.ModeArchive {
+				return fmt.Errorf("Opening content object %s: Couldn't find file object '%s'", rev, rev)
+			}
 			return fmt.Errorf("Couldn't find file object '%s'", rev)
 		}
 		return err
