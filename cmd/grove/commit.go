@@ -473,5 +473,18 @@ func parseGBool(s string) (bool, error) {
 
 // importTar reads a tarball (or stdin for "-") into a tree.
 func importTar(ctx context.Context, tx *repo.Txn, path string, mod *compose.Modifier) (*compose.Tree, error) {
-	return nil, fmt.Errorf("tree tar=%s: tar import is not available yet", path)
+	in := os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("tree tar=%s: %w", path, err)
+		}
+		defer f.Close()
+		in = f
+	}
+	t, err := compose.ImportTar(ctx, tx, in, mod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tree tar=%s: %w", path, err)
+	}
+	return t, nil
 }
