@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -89,7 +88,7 @@ foreground.`,
 				child = append(child, "-o", s)
 			}
 			child = append(child, "--", src, mnt)
-			return rofilesSpawn(child)
+			return rofilesSpawn(child, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -119,8 +118,10 @@ func rofilesServe(ctx context.Context, srv *rofiles.Server, stderr io.Writer) er
 }
 
 // rofilesSpawn starts the background server and waits until it reports
-// that the mount is ready (a line "ok") or why it failed.
-func rofilesSpawn(args []string) error {
+// that the mount is ready (a last line "ok") or why it failed. The server's
+// stderr goes to the same pipe until then, so that messages of fusermount
+// reach the user.
+func rofilesSpawn(args []string, stderr io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the grove executable: %w", err)
@@ -139,7 +140,7 @@ func rofilesSpawn(args []string) error {
 	c := exec.Command(exe, args...)
 	c.Env = append(os.Environ(), rofilesDaemonEnv+"=3")
 	c.ExtraFiles = []*os.File{w} // descriptor 3
-	c.Stdin, c.Stdout, c.Stderr = null, null, null
+	c.Stdin, c.Stdout, c.Stderr = null, null, w
 	c.Dir = "/"
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := c.Start(); err != nil {
@@ -148,13 +149,26 @@ func rofilesSpawn(args []string) error {
 	}
 	w.Close()
 	msg, _ := io.ReadAll(r)
-	line := strings.TrimSpace(string(msg))
-	if line == "ok" {
+	lines := strings.Split(strings.TrimRight(string(msg), "\n"), "\n")
+	if last := len(lines) - 1; lines[last] == "ok" {
+		for _, l := range lines[:last] {
+			fmt.Fprintln(stderr, l)
+		}
 		return c.Process.Release()
 	}
 	werr := c.Wait()
-	if line != "" {
-		return errors.New(line)
+	// The server printed its own error like any grove command; put that
+	// first and what it relayed (fusermount's messages) after it.
+	var main, rest []string
+	for _, l := range lines {
+		if m, ok := strings.CutPrefix(l, "error: "); ok {
+			main = append(main, m)
+		} else if strings.TrimSpace(l) != "" {
+			rest = append(rest, l)
+		}
+	}
+	if all := append(main, rest...); len(all) > 0 {
+		return errors.New(strings.Join(all, "\n"))
 	}
 	return fmt.Errorf("rofiles server exited before mounting: %v", werr)
 }
@@ -170,13 +184,15 @@ func rofilesDaemon(ctx context.Context, fd, src, mnt string, o rofiles.Options) 
 	ready := os.NewFile(uintptr(n), "rofiles-ready")
 	srv, err := rofiles.Mount(src, mnt, o)
 	if err != nil {
-		bw := bufio.NewWriter(ready)
-		bw.WriteString(strings.ReplaceAll(err.Error(), "\n", " ") + "\n")
-		bw.Flush()
 		ready.Close()
-		return err
+		return err // printed by main on our stderr, the parent's pipe
 	}
 	ready.WriteString("ok\n")
+	// Detach stderr from the parent's pipe so that it sees end of file.
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		_ = syscall.Dup3(int(null.Fd()), 2, 0)
+		null.Close()
+	}
 	ready.Close()
 	return rofilesServe(ctx, srv, nil)
 }
