@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/oid"
@@ -141,10 +142,17 @@ func (s *Log) Len() int { return len(s.commits) }
 
 // Title implements Screen.
 func (s *Log) Title() string {
-	if s.ref != "" {
-		return "Log " + s.ref
+	t := "Log " + s.ref
+	if s.ref == "" {
+		t = "Log " + s.head.Short()
 	}
-	return "Log " + s.head.Short()
+	switch {
+	case s.done:
+		t += fmt.Sprintf(" (%d)", len(s.commits))
+	case len(s.commits) > 0:
+		t += fmt.Sprintf(" (%d+)", len(s.commits))
+	}
+	return t
 }
 
 // KeyMap implements Screen.
@@ -427,11 +435,6 @@ func (s *Log) tableView(w, h int) string {
 		titles[i] = c.Title
 	}
 	heading := tableRow(titles, ws, false)
-	if s.done {
-		heading += fmt.Sprintf("  %d commits", len(s.commits))
-	} else if len(s.commits) > 0 {
-		heading += fmt.Sprintf("  %d+ commits", len(s.commits))
-	}
 	lines := []string{s.th.Column.Render(theme.FitLine(heading, w))}
 	if f := s.filter.View(s.th); f != "" {
 		lines = append(lines, f)
@@ -508,19 +511,16 @@ func (s *Log) detailLines(w int) []string {
 	}
 	lines = append(lines, metaLines(cm.Metadata)...)
 	lines = append(lines, "", s.th.Column.Render("Detached metadata"))
+	meta, loaded := s.det[c.Checksum]
 	switch {
 	case s.detErr[c.Checksum] != nil:
 		lines = append(lines, "  error: "+s.detErr[c.Checksum].Error())
-	case s.det[c.Checksum] == nil && !s.detReq[c.Checksum]:
-		lines = append(lines, "  …")
-	case s.det[c.Checksum] == nil:
-		if _, loaded := s.det[c.Checksum]; loaded {
-			lines = append(lines, "  (none)")
-		} else {
-			lines = append(lines, "  loading…")
-		}
+	case !loaded:
+		lines = append(lines, "  loading…")
+	case len(meta) == 0:
+		lines = append(lines, "  (none)")
 	default:
-		lines = append(lines, metaLines(s.det[c.Checksum])...)
+		lines = append(lines, metaLines(meta)...)
 	}
 	return lines
 }
@@ -542,7 +542,11 @@ func metaLines(meta []gvariant.DictEntry) []string {
 }
 
 func (s *Log) detailView(w, h int) string {
-	lines := s.detailLines(w)
+	var lines []string
+	for _, l := range s.detailLines(w) {
+		// Wrap rather than cut: full checksums must stay readable.
+		lines = append(lines, strings.Split(ansi.Hardwrap(l, w, true), "\n")...)
+	}
 	// Offset may run past the end after a resize or G: clamp when drawing.
 	off := min(s.detail.Offset, max(len(lines)-h, 0))
 	s.detail.Offset = off

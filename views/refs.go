@@ -211,7 +211,17 @@ func (s *Refs) View() string {
 	if s.w <= 0 || s.h <= 0 {
 		return ""
 	}
-	ws := layoutColumns(refColumns, s.w)
+	cols := append([]Column(nil), refColumns...)
+	longest := 0
+	for _, r := range s.all {
+		n := len([]rune(r.Name))
+		if r.AliasOf != "" {
+			n += 3 + len([]rune(r.AliasOf))
+		}
+		longest = max(longest, n)
+	}
+	cols[0].Width = min(max(longest, 12), max(s.w*2/5, 12))
+	ws := layoutColumns(cols, s.w)
 	titles := make([]string, len(refColumns))
 	for i, c := range refColumns {
 		titles[i] = c.Title
