@@ -37,6 +37,10 @@ func Writable(mode uint32, nlink uint64, attributes uint64) bool {
 // and a protected one yields EROFS or, with --copyup, is replaced by a
 // private copy first.
 func (t *tree) verifyWriteOrCopyup(p string) syscall.Errno {
+	if t.copyup {
+		t.copyupMu.Lock()
+		defer t.copyupMu.Unlock()
+	}
 	var stx unix.Statx_t
 	err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, unix.STATX_BASIC_STATS, &stx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -19,6 +20,10 @@ type tree struct {
 	fs.LoopbackRoot
 
 	copyup bool
+	// copyupMu serializes copy-ups, so that two writers racing to break
+	// the same hardlink end up sharing one copy instead of one of them
+	// writing to a copy the other renamed away.
+	copyupMu sync.Mutex
 	// gen hands out a distinct StableAttr.Gen to every node, so that two
 	// hardlinks of one underlying inode become two FUSE nodes (see
 	// newAttr).

@@ -476,3 +476,39 @@ func TestBreakHardlinkSymlink(t *testing.T) {
 }
 
 func readlinkOr(p string) string { s, _ := os.Readlink(p); return s }
+
+// TestCopyupConcurrent has several writers break the same hardlink at once:
+// they must all end up writing to one shared copy.
+func TestCopyupConcurrent(t *testing.T) {
+	base := fixture(t)
+	mount(t, base, Options{Copyup: true})
+	tool := filepath.Join(base, "mnt/usr/bin/tool")
+	const n = 8
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			f, err := os.OpenFile(tool, os.O_WRONLY, 0)
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, err = f.WriteAt([]byte{byte('a' + i), '\n'}, int64(len("object bytes\n")+2*i))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	want := "object bytes\na\nb\nc\nd\ne\nf\ng\nh\n"
+	if got := readFile(t, filepath.Join(base, "src/usr/bin/tool")); got != want {
+		t.Errorf("copy: %q, want %q", got, want)
+	}
+	if got := readFile(t, filepath.Join(base, "repo/obj")); got != "object bytes\n" {
+		t.Errorf("object changed: %q", got)
+	}
+}
