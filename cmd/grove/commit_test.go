@@ -131,6 +131,10 @@ func TestCommitOptionsSameChecksumAsOstree(t *testing.T) {
 	repotest.WriteFile(t, skipFile, "/usr/lib\n/extra/file\n", 0o644)
 	bodyFile := filepath.Join(base, "body")
 	repotest.WriteFile(t, bodyFile, "body from a file\n\nsecond paragraph\n", 0o644)
+	tarball := filepath.Join(base, "b.tar.gz")
+	if out, err := exec.Command("tar", "-C", b, "-czf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
 	ts := "--timestamp=2020-02-02 10:00:00 +0100"
 	common := []string{ts, "--owner-uid=0", "--owner-gid=0", "--no-xattrs", "--fsync=false"}
 
@@ -153,6 +157,10 @@ func TestCommitOptionsSameChecksumAsOstree(t *testing.T) {
 			{"-b", "m", a},
 			{"-b", "m", "--skip-if-unchanged", "--timestamp=@5", a},
 			{"-b", "m", "--skip-if-unchanged", "--timestamp=@5", b},
+		}},
+		{name: "tar tree overlays a directory", steps: [][]string{
+			{"-b", "m", "--tree=dir=" + a, "--tree=tar=" + tarball},
+			{"-b", "m", "--tar-autocreate-parents", "--tree=tar=" + tarball},
 		}},
 		{name: "statoverride adds bits", bareUser: true, steps: [][]string{
 			{"-b", "m", "--statoverride=" + statFile, "--tree=dir=" + a, "--tree=dir=" + b},
