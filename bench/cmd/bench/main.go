@@ -31,6 +31,8 @@ type options struct {
 	timeout  time.Duration
 	out      string
 	keepWork bool
+
+	loadStart string // /proc/loadavg when the timed rows began
 }
 
 // result is one row's outcome.
@@ -126,6 +128,7 @@ func mainErr(o *options) error {
 		return err
 	}
 
+	o.loadStart = loadAvg()
 	start := time.Now()
 	var results []*result
 	for _, r := range rows() {

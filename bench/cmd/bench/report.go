@@ -55,15 +55,25 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 		w("\n## Compatibility checks\n\nCommit checksums of grove's commits against ostree's for the same input, and byte-identical standard output where the row checks it (warm-up runs).\n\n%s\n", strings.Join(notes, "\n"))
 	}
 
-	w("\n## Spread (min / median / max, wall time)\n\n| row | ostree | grove |\n|---|---|---|\n")
+	w("\n## Spread (min / median / max, wall time)\n\nOn a noisy VM the ratio of the fastest runs (noise only adds time) is a useful cross-check of the ratio of medians.\n\n| row | ostree | grove | ratio of mins |\n|---|---|---|---:|\n")
 	for _, r := range results {
-		w("| %s | %s | %s |\n", r.Row.Name, spread(r.Ostree), spread(r.Grove))
+		q := "–"
+		if lo, hi := fastest(r.Ostree), fastest(r.Grove); lo > 0 && hi > 0 {
+			q = fmt.Sprintf("%.3f", float64(hi)/float64(lo))
+		}
+		w("| %s | %s | %s | %s |\n", r.Row.Name, spread(r.Ostree), spread(r.Grove), q)
 	}
 
 	w("\n## Machine\n\n")
 	w("- CPUs: %d (%s)\n", runtime.NumCPU(), cpuModel())
 	w("- Memory: %s\n", memTotal())
 	w("- Kernel: %s\n", readTrim("/proc/sys/kernel/osrelease"))
+	end := loadAvg()
+	w("- Load average (1 min) at start / end of the timed rows: %s / %s", o.loadStart, end)
+	if busy(o.loadStart) || busy(end) {
+		w(" — **the machine was busy with other work; ratios are noisy, prefer the ratio of mins and re-run on a quiet machine**")
+	}
+	w("\n")
 	w("- Filesystem of bench/work: %s\n", fsType("bench/work"))
 	w("\n## Tree\n\n")
 	w("- Source: %s", meta.Source)
@@ -187,4 +197,32 @@ func shellJoin(args []string) string {
 		q[i] = a
 	}
 	return strings.Join(q, " ")
+}
+
+func fastest(ms []measurement) time.Duration {
+	var lo time.Duration
+	for i, m := range ms {
+		if i == 0 || m.Wall < lo {
+			lo = m.Wall
+		}
+	}
+	return lo
+}
+
+func loadAvg() string {
+	f := strings.Fields(readTrim("/proc/loadavg"))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
+}
+
+// busy reports a load average above half the CPUs: other work competes
+// with the benchmark.
+func busy(load string) bool {
+	var l float64
+	if _, err := fmt.Sscan(load, &l); err != nil {
+		return false
+	}
+	return l > float64(runtime.NumCPU())/2
 }
