@@ -144,7 +144,7 @@ func TestCommitOptionsSameChecksumAsOstree(t *testing.T) {
 		init     []string
 		steps    [][]string
 	}{
-		{name: "multiple trees overlay in order", bareUser: true, steps: [][]string{
+		{name: "multiple trees overlay in order", steps: [][]string{
 			{"-b", "m", "--tree=dir=" + a, "--tree=dir=" + b},
 			{"-b", "m2", "--tree=dir=" + b, "--tree=dir=" + a},
 		}},
@@ -165,7 +165,7 @@ func TestCommitOptionsSameChecksumAsOstree(t *testing.T) {
 		{name: "statoverride adds bits", bareUser: true, steps: [][]string{
 			{"-b", "m", "--statoverride=" + statFile, "--tree=dir=" + a, "--tree=dir=" + b},
 		}},
-		{name: "skip-list leaves paths out", bareUser: true, steps: [][]string{
+		{name: "skip-list leaves paths out", steps: [][]string{
 			{"-b", "m", "--skip-list=" + skipFile, "--tree=dir=" + a, "--tree=dir=" + b},
 		}},
 		{name: "canonical permissions", bareUser: true, steps: [][]string{
@@ -269,6 +269,7 @@ func TestCommitDetachedMetadataReadableByOstree(t *testing.T) {
 	repotest.WriteFile(t, src+"/f", "x", 0o644)
 	for _, mode := range repotest.Modes {
 		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
 			r := filepath.Join(t.TempDir(), "repo")
 			grove(t, "--repo="+r, "init", "--mode="+mode.String())
 			sum := strings.TrimSpace(grove(t, "--repo="+r, "commit", "-b", "m",

@@ -29,7 +29,7 @@ func TestCommitKilledAtRandomMomentsLeavesConsistentRepo(t *testing.T) {
 	repotest.WriteFile(t, small+"/old", "old tree\n", 0o644)
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	buf := make([]byte, 48<<10)
-	for i := 0; i < 160; i++ {
+	for i := 0; i < 100; i++ {
 		rng.Read(buf)
 		p := filepath.Join(big, fmt.Sprintf("d%02d", i%12), fmt.Sprintf("f%03d.bin", i))
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -60,7 +60,7 @@ func TestCommitKilledAtRandomMomentsLeavesConsistentRepo(t *testing.T) {
 		setups = append(setups, s)
 	}
 
-	const kills = 22
+	const kills = 20
 	var atOld, atNew int
 	for i := 0; i < kills; i++ {
 		s := setups[i%len(setups)]
