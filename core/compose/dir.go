@@ -162,8 +162,8 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	}
 	close(im.jobs)
 	im.wg.Wait()
-	if err == nil {
-		err = im.err
+	if im.err != nil {
+		err = im.err // the first failure, not the cancellation it caused
 	}
 	if err != nil {
 		return nil, err

@@ -141,8 +141,8 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 	}
 	close(p.jobs)
 	wg.Wait()
-	if walkErr == nil {
-		walkErr = p.err
+	if p.err != nil {
+		walkErr = p.err // the first failure, not the cancellation it caused
 	}
 	if walkErr != nil {
 		return nil, walkErr

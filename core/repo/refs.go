@@ -140,12 +140,41 @@ func (r *Repo) ReadRef(ctx context.Context, remote, ref string) (oid.Checksum, e
 	return oid.Checksum{}, err
 }
 
-// ResolveRev turns a rev into a commit checksum: a full checksum, a unique
-// checksum prefix, [REMOTE:]REF, or any of these followed by ^ (parent),
-// repeated.
+// RevError carries ostree's wording for a rev that does not resolve; it
+// wraps ErrRefNotFound or ErrAmbiguous.
+type RevError struct {
+	Msg string
+	Err error
+}
+
+func (e *RevError) Error() string { return e.Msg }
+func (e *RevError) Unwrap() error { return e.Err }
+
+const hexDigits = "0123456789abcdef"
+
+// ResolveRev turns rev into a commit checksum in ostree 2022.7's order: a
+// full checksum; then any all-hex string as a unique commit prefix (so a
+// short prefix wins over a ref of the same name, as in ostree); then REV^
+// (parent, repeatable); then [REMOTE:]REF, where "remote/ref" also finds
+// refs/remotes/remote/ref.
 func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error) {
-	if strings.HasSuffix(rev, "^") {
-		child, err := r.ResolveRev(ctx, rev[:len(rev)-1])
+	if oid.IsChecksum(rev) {
+		return oid.Parse(rev)
+	}
+	if len(rev) <= 2*oid.Size && strings.Trim(rev, hexDigits) == "" {
+		found, err := r.CommitsWithPrefix(ctx, rev)
+		if err != nil {
+			return oid.Checksum{}, err
+		}
+		if len(found) > 1 {
+			return oid.Checksum{}, &RevError{fmt.Sprintf("Refspec %s not unique", rev), ErrAmbiguous}
+		}
+		if len(found) == 1 {
+			return found[0], nil
+		}
+	}
+	if base, ok := strings.CutSuffix(rev, "^"); ok {
+		child, err := r.ResolveRev(ctx, base)
 		if err != nil {
 			return child, err
 		}
@@ -154,59 +183,68 @@ func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error)
 			return oid.Checksum{}, err
 		}
 		if !c.HasParent() {
-			return oid.Checksum{}, fmt.Errorf("%w: commit %s has no parent", ErrRefNotFound, child)
+			return oid.Checksum{}, &RevError{fmt.Sprintf("Commit %s has no parent", child), ErrRefNotFound}
 		}
 		return c.Parent, nil
 	}
-	if oid.IsChecksum(rev) {
-		return oid.Parse(rev)
-	}
 	remote, ref, err := oid.ParseRefspec(rev)
-	if err == nil {
-		sum, rerr := r.ReadRef(ctx, remote, ref)
-		if rerr == nil || !errors.Is(rerr, ErrRefNotFound) {
-			return sum, rerr
-		}
-		// ostree also accepts "remote/ref" for refs/remotes/remote/ref.
-		if remote == "" {
-			if rem, rest, ok := strings.Cut(ref, "/"); ok {
-				if sum, err := r.ReadRef(ctx, rem, rest); err == nil {
-					return sum, nil
-				}
+	if err != nil {
+		return oid.Checksum{}, &RevError{fmt.Sprintf("Invalid refspec %s", rev), err}
+	}
+	sum, err := r.ReadRef(ctx, remote, ref)
+	if err != nil && errors.Is(err, ErrRefNotFound) && remote == "" {
+		if rem, rest, ok := strings.Cut(ref, "/"); ok {
+			if s, rerr := r.ReadRef(ctx, rem, rest); rerr == nil {
+				return s, nil
 			}
 		}
-		err = rerr
 	}
-	if oid.IsPartialChecksum(rev) && len(rev) >= 4 {
-		if sum, perr := r.resolvePartial(ctx, rev); perr == nil || !errors.Is(perr, ErrRefNotFound) {
-			return sum, perr
-		}
+	if errors.Is(err, ErrRefNotFound) {
+		return oid.Checksum{}, &RevError{fmt.Sprintf("Refspec '%s' not found", rev), ErrRefNotFound}
 	}
-	return oid.Checksum{}, fmt.Errorf("%w: %q", ErrRefNotFound, rev)
+	return sum, err
 }
 
-func (r *Repo) resolvePartial(ctx context.Context, prefix string) (oid.Checksum, error) {
-	dir := filepath.Join(r.path, "objects", prefix[:2])
-	ents, err := os.ReadDir(dir)
-	if err != nil && !isNotExist(err) {
-		return oid.Checksum{}, err
+// CommitsWithPrefix lists the commit objects whose checksum starts with the
+// hex string prefix (any length, even empty), sorted.
+func (r *Repo) CommitsWithPrefix(ctx context.Context, prefix string) ([]oid.Checksum, error) {
+	var dirs []string
+	if len(prefix) >= 2 {
+		dirs = []string{prefix[:2]}
+	} else {
+		for _, a := range hexDigits {
+			if prefix != "" && string(a) != prefix {
+				continue
+			}
+			for _, b := range hexDigits {
+				dirs = append(dirs, string(a)+string(b))
+			}
+		}
 	}
 	var found []oid.Checksum
-	for _, e := range ents {
-		base, ok := strings.CutSuffix(e.Name(), ".commit")
-		if ok && strings.HasPrefix(prefix[:2]+base, prefix) {
-			if sum, err := oid.Parse(prefix[:2] + base); err == nil {
+	for _, d := range dirs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ents, err := os.ReadDir(filepath.Join(r.path, "objects", d))
+		if err != nil {
+			if isNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("repo: listing commits: %w", err)
+		}
+		for _, e := range ents {
+			base, ok := strings.CutSuffix(e.Name(), ".commit")
+			if !ok || !strings.HasPrefix(d+base, prefix) {
+				continue
+			}
+			if sum, err := oid.Parse(d + base); err == nil {
 				found = append(found, sum)
 			}
 		}
 	}
-	switch len(found) {
-	case 0:
-		return oid.Checksum{}, fmt.Errorf("%w: %q", ErrRefNotFound, prefix)
-	case 1:
-		return found[0], nil
-	}
-	return oid.Checksum{}, fmt.Errorf("%w: %q matches %d commits", ErrAmbiguous, prefix, len(found))
+	sort.Slice(found, func(i, j int) bool { return found[i].String() < found[j].String() })
+	return found, nil
 }
 
 // SetRef points a ref at a commit, atomically (outside a transaction).
