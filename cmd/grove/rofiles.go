@@ -14,6 +14,7 @@ import (
 
 	"github.com/groveos/grove/core/rofiles"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 func init() { register(newRofilesCmd) }
@@ -190,7 +191,7 @@ func rofilesDaemon(ctx context.Context, fd, src, mnt string, o rofiles.Options) 
 	ready.WriteString("ok\n")
 	// Detach stderr from the parent's pipe so that it sees end of file.
 	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
-		_ = syscall.Dup3(int(null.Fd()), 2, 0)
+		_ = unix.Dup2(int(null.Fd()), 2)
 		null.Close()
 	}
 	ready.Close()

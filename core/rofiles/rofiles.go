@@ -1,5 +1,3 @@
-//go:build linux
-
 // Package rofiles is a FUSE file system that makes a directory tree visible
 // at a mount point such that hardlinked files (objects of an OSTree
 // repository checked out by hardlink) cannot be modified in place, while the
@@ -30,7 +28,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
@@ -215,61 +212,6 @@ type Server struct {
 	srv        *fuse.Server
 	Source     string
 	Mountpoint string
-}
-
-// Mount checks the arguments (see Check), mounts SOURCE at MOUNTPOINT and
-// starts serving in the background. It returns once the kernel has the mount.
-func Mount(source, mountpoint string, o Options) (*Server, error) {
-	src, err := filepath.Abs(source)
-	if err != nil {
-		return nil, err
-	}
-	mnt, err := filepath.Abs(mountpoint)
-	if err != nil {
-		return nil, err
-	}
-	if err := Check(src, mnt); err != nil {
-		return nil, err
-	}
-	root, err := newTree(src, o.Copyup)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", src, unwrapPath(err))
-	}
-
-	asRoot := os.Geteuid() == 0
-	entry, attr := o.EntryTimeout, o.AttrTimeout
-	mo := fuse.MountOptions{
-		FsName:      o.FsName,
-		Name:        "grove-rofiles",
-		AllowOther:  o.AllowOther || asRoot,
-		Debug:       o.Debug,
-		Logger:      o.Logger,
-		DirectMount: asRoot,
-	}
-	if mo.FsName == "" {
-		mo.FsName = src
-	}
-	if o.DefaultPermissions || asRoot {
-		mo.Options = append(mo.Options, "default_permissions")
-	}
-	mo.Options = append(mo.Options, o.Extra...)
-	logger := o.Logger
-	if logger == nil {
-		logger = log.New(io.Discard, "", 0)
-		mo.Logger = logger
-	}
-	opts := &fs.Options{
-		MountOptions:    mo,
-		EntryTimeout:    &entry,
-		AttrTimeout:     &attr,
-		NullPermissions: true, // show modes as they are, even 0
-		Logger:          logger,
-	}
-	srv, err := fs.Mount(mnt, root, opts)
-	if err != nil {
-		return nil, fmt.Errorf("mounting %s on %s: %w", src, mnt, err)
-	}
-	return &Server{srv: srv, Source: src, Mountpoint: mnt}, nil
 }
 
 // Wait blocks until the file system is unmounted (fusermount -u, umount,
