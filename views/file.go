@@ -107,6 +107,7 @@ type File struct {
 	lines       int64
 	scanned     int64
 	follow      bool // G pressed: keep indexing to the end
+	endsNL      bool // the last byte is a newline
 
 	top int64 // first line (text) or row (hex) shown
 }
@@ -207,10 +208,8 @@ func (s *File) indexed() bool { return s.scanned >= s.info.Size }
 // totalLines is the number of lines known (all of them once indexed).
 func (s *File) totalLines() int64 {
 	n := s.lines
-	if s.indexed() && s.info.Size > 0 {
-		if last, ok := s.byteAt(s.info.Size - 1); !ok || last != '\n' {
-			n++ // a last line without newline
-		}
+	if s.indexed() && s.info.Size > 0 && !s.endsNL {
+		n++ // a last line without newline
 	}
 	return n
 }
@@ -240,6 +239,9 @@ func (s *File) scan(i int64, b []byte) {
 		}
 	}
 	s.scanned += int64(len(b))
+	if s.scanned >= s.info.Size && len(b) > 0 {
+		s.endsNL = b[len(b)-1] == '\n'
+	}
 	if len(b) == 0 {
 		s.scanned = s.info.Size
 	}
