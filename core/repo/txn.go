@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -196,20 +197,29 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 
 	switch {
 	case r.mode == ModeArchive:
-		if _, err := f.Write(hdr.ArchiveHeader(uint64(size))); err != nil {
+		// The deflater flushes every few hundred bytes; batch its writes.
+		bw := bufWriters.Get().(*bufio.Writer)
+		bw.Reset(f)
+		defer bufWriters.Put(bw)
+		if _, err := bw.Write(hdr.ArchiveHeader(uint64(size))); err != nil {
 			return oid.Checksum{}, err
 		}
 		if !hdr.IsSymlink() {
-			zw, err := flate.NewWriter(f, r.zlibLevel)
+			zw, err := r.getDeflater(bw)
 			if err != nil {
 				return oid.Checksum{}, err
 			}
-			if err := copyExact(zw, h, payload, size); err != nil {
+			err = copyExact(zw, h, payload, size)
+			if err == nil {
+				err = zw.Close()
+			}
+			r.putDeflater(zw)
+			if err != nil {
 				return oid.Checksum{}, err
 			}
-			if err := zw.Close(); err != nil {
-				return oid.Checksum{}, err
-			}
+		}
+		if err := bw.Flush(); err != nil {
+			return oid.Checksum{}, err
 		}
 	case hdr.IsSymlink() && r.mode == ModeBareUser:
 		if _, err := f.WriteString(hdr.SymlinkTarget + "\x00"); err != nil {
@@ -266,7 +276,9 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 
 // copyExact copies exactly size bytes from src into dst and h.
 func copyExact(dst io.Writer, h hash.Hash, src io.Reader, size int64) error {
-	n, err := io.CopyBuffer(io.MultiWriter(dst, h), io.LimitReader(src, size+1), make([]byte, 128<<10))
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(io.MultiWriter(dst, h), io.LimitReader(src, size+1), *bp)
 	if err != nil {
 		return err
 	}
@@ -448,4 +460,27 @@ func (r *Repo) cleanStaleStaging() {
 			os.RemoveAll(filepath.Join(r.TmpDir(), e.Name()))
 		}
 	}
+}
+
+// copyBufs recycles copy buffers: a commit copies every file once.
+var bufWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
+
+// Deflate writers hold about a megabyte of tables; making one per object
+// made allocation and zeroing the top of a commit profile. Pools are per
+// level, since a repository's level is fixed.
+var deflaters [10]sync.Pool
+
+func (r *Repo) getDeflater(w io.Writer) (*flate.Writer, error) {
+	if zw, ok := deflaters[r.zlibLevel].Get().(*flate.Writer); ok {
+		zw.Reset(w)
+		return zw, nil
+	}
+	return flate.NewWriter(w, r.zlibLevel)
+}
+
+func (r *Repo) putDeflater(zw *flate.Writer) {
+	zw.Reset(io.Discard)
+	deflaters[r.zlibLevel].Put(zw)
 }
