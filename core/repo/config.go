@@ -11,6 +11,7 @@ import (
 // KeyFile is a GLib key file (the format of a repository's config),
 // kept line by line so that rewriting it preserves comments and order.
 type KeyFile struct {
+	head   []kfLine // comments and blanks before the first group
 	groups []*kfGroup
 }
 
@@ -46,9 +47,6 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 				return nil, fmt.Errorf("%w: config line %d: unterminated group %q", ErrConfig, n, line)
 			}
 			cur = &kfGroup{name: trim[1 : len(trim)-1]}
-			if len(kf.groups) == 0 {
-				cur.lines = pre
-			}
 			kf.groups = append(kf.groups, cur)
 		default:
 			k, v, ok := strings.Cut(line, "=")
@@ -58,12 +56,16 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 			cur.lines = append(cur.lines, kfLine{key: strings.TrimSpace(k), value: strings.TrimLeft(v, " \t")})
 		}
 	}
+	kf.head = pre
 	return kf, sc.Err()
 }
 
 // Bytes renders the key file, GLib style (a blank line between groups).
 func (kf *KeyFile) Bytes() []byte {
 	var b bytes.Buffer
+	for _, l := range kf.head {
+		b.WriteString(l.raw + "\n")
+	}
 	for i, g := range kf.groups {
 		if i > 0 && !endsBlank(&b) {
 			b.WriteByte('\n')

@@ -1,0 +1,218 @@
+package repo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/repotest"
+)
+
+func TestKeyFileRoundTripAndEdit(t *testing.T) {
+	in := "# top comment\n[core]\nrepo_version=1\nmode=archive-z2\n\n[remote \"origin\"]\nurl=http://example.com/repo\nbranches=a/b;c;\n"
+	kf, err := repo.ParseKeyFile([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(kf.Bytes()); got != in {
+		t.Fatalf("round trip changed the file:\n%s", got)
+	}
+	if got := kf.List(`remote "origin"`, "branches"); strings.Join(got, ",") != "a/b,c" {
+		t.Errorf("List = %v", got)
+	}
+	kf.Set("core", "fsync", "false")
+	kf.Set("core", "spaced", " lead")
+	if v, _ := kf.Get("core", "spaced"); v != " lead" {
+		t.Errorf("escaped value read back as %q", v)
+	}
+	if b, err := kf.Bool("core", "fsync", true); err != nil || b {
+		t.Errorf("Bool = %v, %v", b, err)
+	}
+	if _, err := kf.Bool("core", "mode", false); !errors.Is(err, repo.ErrConfig) {
+		t.Errorf("non-boolean accepted: %v", err)
+	}
+	if !strings.Contains(string(kf.Bytes()), "mode=archive-z2\nfsync=false\nspaced=\\slead\n\n[remote") {
+		t.Errorf("new keys not placed before the blank line:\n%s", kf.Bytes())
+	}
+	for _, bad := range []string{"[core\nx=1\n", "x=1\n", "[core]\nnovalue\n"} {
+		if _, err := repo.ParseKeyFile([]byte(bad)); !errors.Is(err, repo.ErrConfig) {
+			t.Errorf("ParseKeyFile(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestOstreeReadsGroveConfigAndViceVersa(t *testing.T) {
+	ctx := context.Background()
+	for _, m := range repotest.Modes {
+		r := repotest.NewRepo(t, m)
+		if got := repotest.Ostree(t, "--repo="+r.Path(), "config", "get", "core.mode"); got != m.String() {
+			t.Errorf("ostree config get core.mode = %q, want %q", got, m)
+		}
+		dir := t.TempDir() + "/o"
+		repotest.Ostree(t, "--repo="+dir, "init", "--mode="+m.String())
+		o, err := repo.Open(ctx, dir)
+		if err != nil || o.Mode() != m {
+			t.Errorf("Open(ostree %s repo) = %v, %v", m, o, err)
+		}
+	}
+}
+
+func TestOpenRejectsNonRepos(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := repo.Open(ctx, dir); !errors.Is(err, repo.ErrNotRepo) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Open(empty dir) = %v", err)
+	}
+	os.Mkdir(dir+"/objects", 0o755)
+	os.WriteFile(dir+"/config", []byte("[core]\nrepo_version=2\n"), 0o644)
+	if _, err := repo.Open(ctx, dir); !errors.Is(err, repo.ErrConfig) {
+		t.Errorf("Open(repo_version=2) = %v", err)
+	}
+}
+
+func writeFile(t *testing.T, tx *repo.Txn, content string) oid.Checksum {
+	t.Helper()
+	hdr := &object.FileHeader{Mode: object.ModeReg | 0o644}
+	sum, err := tx.WriteContent(context.Background(), hdr, strings.NewReader(content), int64(len(content)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func TestTxnAbortLeavesNothingAndCommitMovesRefsLast(t *testing.T) {
+	ctx := context.Background()
+	for _, m := range repotest.Modes {
+		t.Run(m.String(), func(t *testing.T) {
+			r := repotest.NewRepo(t, m)
+			tx, err := r.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := writeFile(t, tx, "aborted\n")
+			tx.Abort()
+			if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); ok {
+				t.Fatal("aborted object is visible")
+			}
+			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 { // only tmp/cache
+				t.Fatalf("tmp/ not clean after abort: %v", ents)
+			}
+
+			tx, _ = r.Begin(ctx)
+			sum = writeFile(t, tx, "hello\n")
+			if sum.String() != "44f778e59f0a4748d6b0c90a47347212a231c4ad1e8f7ea5c5dffc7749153a6b" {
+				t.Fatalf("content checksum %s differs from ostree's", sum)
+			}
+			again := writeFile(t, tx, "hello\n") // dedup inside a transaction
+			if again != sum || tx.Stats().ContentWritten != 1 {
+				t.Fatalf("duplicate write: %s, stats %+v", again, tx.Stats())
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c, err := r.OpenFile(ctx, sum)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			b.ReadFrom(c)
+			c.Close()
+			if b.String() != "hello\n" || c.Header.Mode != object.ModeReg|0o644 {
+				t.Fatalf("read back %q mode %o", b.String(), c.Header.Mode)
+			}
+		})
+	}
+}
+
+func TestWriteContentAsRejectsWrongChecksum(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	tx, _ := r.Begin(ctx)
+	defer tx.Abort()
+	hdr := &object.FileHeader{Mode: object.ModeReg | 0o644}
+	claimed := oid.Sum([]byte("not it"))
+	err := tx.WriteContentAs(ctx, claimed, hdr, strings.NewReader("data"), 4)
+	var ce *object.CorruptError
+	if !errors.As(err, &ce) || ce.Name.Checksum != claimed {
+		t.Fatalf("err = %v", err)
+	}
+	if err := tx.WriteContentAs(ctx, claimed, hdr, strings.NewReader("dat"), 4); err == nil || !strings.Contains(err.Error(), "size") {
+		t.Fatalf("short payload: %v", err)
+	}
+}
+
+func TestRefsAliasesAndResolveRev(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	dir := t.TempDir()
+	repotest.WriteFile(t, dir+"/f", "1\n", 0o644)
+	repotest.Ostree(t, "--repo="+r.Path(), "commit", "-b", "os/main", "--timestamp=2020-01-01T00:00:00Z", "-s", "one", dir)
+	repotest.WriteFile(t, dir+"/f", "2\n", 0o644)
+	tip := repotest.Ostree(t, "--repo="+r.Path(), "commit", "-b", "os/main", "--timestamp=2020-01-02T00:00:00Z", "-s", "two", dir)
+	parent := repotest.Ostree(t, "--repo="+r.Path(), "rev-parse", "os/main^")
+
+	if err := r.CreateAlias(ctx, "stable", "os/main"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetRef(ctx, "origin", "os/main", oid.MustParse(parent)); err != nil {
+		t.Fatal(err)
+	}
+	for rev, want := range map[string]string{
+		"os/main": tip, "os/main^": parent, tip[:8]: tip, "stable": tip,
+		"origin:os/main": parent, "origin/os/main": parent, tip: tip,
+	} {
+		got, err := r.ResolveRev(ctx, rev)
+		if err != nil || got.String() != want {
+			t.Errorf("ResolveRev(%q) = %s, %v; want %s", rev, got, err, want)
+		}
+		// ostree agrees on everything it can parse.
+		if !strings.Contains(rev, "/os/") {
+			if o := repotest.Ostree(t, "--repo="+r.Path(), "rev-parse", rev); o != want {
+				t.Errorf("ostree rev-parse %s = %s", rev, o)
+			}
+		}
+	}
+	for _, rev := range []string{"missing", "os/main^^", "a b"} {
+		if _, err := r.ResolveRev(ctx, rev); err == nil {
+			t.Errorf("ResolveRev(%q) succeeded", rev)
+		}
+	}
+	refs, err := r.ListRefs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ref := range refs {
+		s := ref.Refspec()
+		if ref.AliasOf != "" {
+			s += "->" + ref.AliasOf
+		}
+		got = append(got, s)
+	}
+	if strings.Join(got, " ") != "origin:os/main os/main stable->os/main" {
+		t.Errorf("ListRefs = %v", got)
+	}
+	if err := r.SetRef(ctx, "", "stable", oid.MustParse(parent)); err == nil {
+		t.Error("writing through an alias was allowed")
+	}
+	if err := r.DeleteRef(ctx, "", "nope"); !errors.Is(err, repo.ErrRefNotFound) {
+		t.Errorf("DeleteRef(missing) = %v", err)
+	}
+	// ostree sees the same refs.
+	out := repotest.Ostree(t, "--repo="+r.Path(), "refs")
+	for _, want := range []string{"os/main", "stable", "origin:os/main"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ostree refs lacks %s:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.Path(), "refs/heads/stable")); err != nil {
+		t.Fatal(err)
+	}
+}
