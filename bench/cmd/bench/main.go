@@ -81,7 +81,7 @@ func mainErr(o *options) error {
 	if err := os.Chdir(root); err != nil {
 		return err
 	}
-	work := filepath.Join(root, "bench", "work")
+	work := filepath.Join(root, "bench", "_work") // "_": invisible to go list ./...
 	if o.ostree, err = exec.LookPath(o.ostree); err != nil {
 		return fmt.Errorf("ostree: %w", err)
 	}
@@ -102,7 +102,7 @@ func mainErr(o *options) error {
 
 	var meta treeMeta
 	if o.tree == "" {
-		if o.tree, meta, err = prepareTree(filepath.Join(root, "bench", "cache")); err != nil {
+		if o.tree, meta, err = prepareTree(filepath.Join(root, "bench", "_cache")); err != nil {
 			return err
 		}
 	} else {
