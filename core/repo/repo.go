@@ -189,24 +189,26 @@ func (r *Repo) SaveConfig(ctx context.Context, kf *KeyFile) error {
 	return fsutil.WriteFileAtomic(filepath.Join(r.path, "config"), kf.Bytes(), 0o644, r.fsync)
 }
 
-// lock takes the repository's flock on .lock, shared or exclusive, like
-// libostree, waiting up to core.lock-timeout-secs.
+// lock takes the repository lock on .lock, shared or exclusive, waiting up
+// to core.lock-timeout-secs. Like libostree it uses open file description
+// (OFD) locks, which on Linux do not interact with flock(2): only the same
+// kind of lock excludes a concurrent ostree process.
 func (r *Repo) lock(ctx context.Context, exclusive bool) (unlock func(), err error) {
 	f, err := os.OpenFile(filepath.Join(r.path, ".lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("repo: lock: %w", err)
 	}
-	how := unix.LOCK_SH
+	lk := unix.Flock_t{Type: unix.F_RDLCK, Whence: 0}
 	if exclusive {
-		how = unix.LOCK_EX
+		lk.Type = unix.F_WRLCK
 	}
 	deadline := time.Now().Add(r.lockTimeout)
 	for {
-		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk)
 		if err == nil {
 			return func() { f.Close() }, nil
 		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EACCES) {
 			f.Close()
 			return nil, fmt.Errorf("repo: lock: %w", err)
 		}

@@ -216,3 +216,37 @@ func TestRefsAliasesAndResolveRev(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// ostree takes an exclusive OFD lock for prune; a grove transaction must
+// wait for it, and ostree must wait for grove's exclusive lock.
+func TestLockExcludesConcurrentOstree(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	unlock, err := r.LockExclusive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf := r.Config()
+	kf.Set("core", "lock-timeout-secs", "1")
+	if err := r.SaveConfig(ctx, kf); err != nil {
+		t.Fatal(err)
+	}
+	out, err := repotest.OstreeErr(t, "--repo="+r.Path(), "prune", "--refs-only")
+	if err == nil || !strings.Contains(strings.ToLower(out), "lock") {
+		t.Fatalf("ostree prune ran while grove held the exclusive lock: %v %s", err, out)
+	}
+	unlock()
+	repotest.Ostree(t, "--repo="+r.Path(), "prune", "--refs-only")
+
+	// And the other way round: a second handle cannot take the lock while
+	// the first holds it (OFD locks are per open file description).
+	r2, err := repo.Open(ctx, r.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, _ = r.LockExclusive(ctx)
+	defer unlock()
+	if _, err := r2.Begin(ctx); !errors.Is(err, repo.ErrLocked) {
+		t.Fatalf("Begin under an exclusive lock = %v, want ErrLocked", err)
+	}
+}
