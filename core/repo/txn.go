@@ -178,22 +178,17 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	h.Write(hdr.StreamPrefix())
 	if hdr.IsSymlink() {
 		payload, size = nil, 0
+		if r.mode != ModeArchive && r.mode != ModeBareUser {
+			return tx.writeSymlink(ctx, want, h, hdr)
+		}
 	}
 
-	f, err := os.CreateTemp(tx.dir, "obj-")
+	tmp, err := tx.createTmp()
 	if err != nil {
 		return oid.Checksum{}, fmt.Errorf("repo: write content: %w", err)
 	}
-	tmp := f.Name()
-	keep := false
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if !keep {
-			os.Remove(tmp)
-		}
-	}()
+	defer tmp.discard()
+	f := tmp.f
 
 	switch {
 	case r.mode == ModeArchive:
@@ -221,57 +216,119 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		if err := bw.Flush(); err != nil {
 			return oid.Checksum{}, err
 		}
-	case hdr.IsSymlink() && r.mode == ModeBareUser:
+	case hdr.IsSymlink(): // bare-user: a regular file holding the target
 		if _, err := f.WriteString(hdr.SymlinkTarget + "\x00"); err != nil {
 			return oid.Checksum{}, err
 		}
-	case hdr.IsSymlink():
-		// A real symlink is made below, once the name is known.
 	default:
 		if err := copyExact(f, h, payload, size); err != nil {
 			return oid.Checksum{}, err
 		}
 	}
 
-	var sum oid.Checksum
-	h.Sum(sum[:0])
-	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	if want != nil {
-		if *want != sum {
-			return sum, &object.CorruptError{Name: oid.ObjectName{Checksum: *want, Type: oid.File}, Actual: sum}
-		}
-	} else if ok, err := tx.Has(ctx, name); err != nil || ok {
+	sum, name, done, err := tx.nameContent(ctx, want, h)
+	if done || err != nil {
 		return sum, err
 	}
 	if err := tx.finishContent(f, hdr); err != nil {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
-	f.Close()
-	f = nil
 	dst, err := tx.stagePath(name)
 	if err != nil {
 		return sum, err
 	}
-	if hdr.IsSymlink() && r.mode != ModeArchive && r.mode != ModeBareUser {
-		if err := os.Symlink(hdr.SymlinkTarget, dst); err != nil && !os.IsExist(err) {
-			return sum, fmt.Errorf("repo: write %s: %w", name, err)
-		}
-		if r.mode == ModeBare {
-			if err := os.Lchown(dst, int(hdr.UID), int(hdr.GID)); err != nil {
-				return sum, fmt.Errorf("repo: write %s: %w", name, err)
-			}
-			if err := fsutil.SetXattrs(dst, toFsXattrs(hdr.Xattrs)); err != nil {
-				return sum, fmt.Errorf("repo: write %s: %w", name, err)
-			}
-		}
-	} else {
-		if err := os.Rename(tmp, dst); err != nil {
-			return sum, fmt.Errorf("repo: write %s: %w", name, err)
-		}
-		keep = true
+	if err := tmp.linkTo(dst); err != nil {
+		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
 	tx.markStaged(name, size)
 	return sum, nil
+}
+
+// nameContent finishes the checksum and decides whether the object still
+// has to be stored: done is true when it already exists.
+func (tx *Txn) nameContent(ctx context.Context, want *oid.Checksum, h hash.Hash) (sum oid.Checksum, name oid.ObjectName, done bool, err error) {
+	h.Sum(sum[:0])
+	name = oid.ObjectName{Checksum: sum, Type: oid.File}
+	if want != nil {
+		if *want != sum {
+			return sum, name, true, &object.CorruptError{Name: oid.ObjectName{Checksum: *want, Type: oid.File}, Actual: sum}
+		}
+		return sum, name, false, nil
+	}
+	ok, err := tx.Has(ctx, name)
+	return sum, name, ok, err
+}
+
+// writeSymlink stores a symlink as a real symlink (bare, bare-user-only).
+func (tx *Txn) writeSymlink(ctx context.Context, want *oid.Checksum, h hash.Hash, hdr *object.FileHeader) (oid.Checksum, error) {
+	sum, name, done, err := tx.nameContent(ctx, want, h)
+	if done || err != nil {
+		return sum, err
+	}
+	dst, err := tx.stagePath(name)
+	if err != nil {
+		return sum, err
+	}
+	if err := os.Symlink(hdr.SymlinkTarget, dst); err != nil && !os.IsExist(err) {
+		return sum, fmt.Errorf("repo: write %s: %w", name, err)
+	}
+	if tx.r.mode == ModeBare {
+		if err := os.Lchown(dst, int(hdr.UID), int(hdr.GID)); err != nil {
+			return sum, fmt.Errorf("repo: write %s: %w", name, err)
+		}
+		if err := fsutil.SetXattrs(dst, toFsXattrs(hdr.Xattrs)); err != nil {
+			return sum, fmt.Errorf("repo: write %s: %w", name, err)
+		}
+	}
+	tx.markStaged(name, 0)
+	return sum, nil
+}
+
+// tmpFile is an object being written: an anonymous O_TMPFILE inode where
+// the filesystem supports it (no directory entry until it is linked under
+// its final name: one directory operation per object, and none of the
+// contention of thousands of creates in one directory), else a named
+// temporary file.
+type tmpFile struct {
+	f    *os.File
+	path string // "" for O_TMPFILE
+}
+
+func (tx *Txn) createTmp() (*tmpFile, error) {
+	fd, err := unix.Open(tx.dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return &tmpFile{f: os.NewFile(uintptr(fd), tx.dir+"/(tmpfile)")}, nil
+	}
+	f, err := os.CreateTemp(tx.dir, "obj-")
+	if err != nil {
+		return nil, err
+	}
+	return &tmpFile{f: f, path: f.Name()}, nil
+}
+
+// linkTo gives the file its name. An existing name means a concurrent
+// writer stored the same object, which is as good.
+func (t *tmpFile) linkTo(dst string) error {
+	var err error
+	if t.path == "" {
+		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", t.f.Fd()), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+		if errors.Is(err, unix.EEXIST) {
+			err = nil
+		}
+	} else {
+		err = os.Rename(t.path, dst)
+		if err == nil {
+			t.path = ""
+		}
+	}
+	return err
+}
+
+func (t *tmpFile) discard() {
+	t.f.Close()
+	if t.path != "" {
+		os.Remove(t.path)
+	}
 }
 
 // copyExact copies exactly size bytes from src into dst and h.
