@@ -452,16 +452,11 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		}
 		touched = append(touched, dst)
 	}
-	if r.fsync {
-		for _, d := range touched {
-			if err := fsutil.SyncDir(d); err != nil {
-				return fmt.Errorf("repo: commit: %w", err)
-			}
-		}
-		if len(touched) > 0 {
-			if err := fsutil.SyncDir(objects); err != nil {
-				return fmt.Errorf("repo: commit: %w", err)
-			}
+	if r.fsync && len(touched) > 0 {
+		// One filesystem sync makes every rename durable before any ref
+		// moves; fsyncing each fan-out directory costs a journal commit each.
+		if err := syncfs(objects); err != nil {
+			return fmt.Errorf("repo: commit: %w", err)
 		}
 	}
 	for _, u := range tx.refs {
