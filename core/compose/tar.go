@@ -41,6 +41,10 @@ type TarOptions struct {
 	// AutocreateParents creates missing parent directories
 	// (--tar-autocreate-parents); without it a missing parent is an error.
 	AutocreateParents bool
+	// Root, when set, is imported into (and returned), as successive
+	// --tree options of one commit share ostree's mutable tree: a root
+	// that already has a dirmeta keeps it unless the archive sets one.
+	Root *Tree
 }
 
 // ImportTar reads a tar archive (plain, gzip, xz, zstd or bzip2, detected
@@ -65,9 +69,17 @@ func ImportTarWith(ctx context.Context, tx *repo.Txn, r io.Reader, mod *Modifier
 	defer cancel()
 	ti := &tarImporter{
 		ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, opts: opts, progress: progress, cancel: cancel,
-		root:    NewTree(oid.Checksum{}),
+		root:    opts.Root,
 		pending: map[pendKey]*tarJob{},
 		links:   map[string][]deferredLink{},
+	}
+	if ti.root == nil {
+		ti.root = NewTree(oid.Checksum{})
+	} else {
+		if err := ti.root.expand(ctx, ti.r); err != nil {
+			return nil, err
+		}
+		ti.rootHasMeta = ti.root.Meta != oid.Checksum{}
 	}
 	n := runtime.GOMAXPROCS(0)
 	ti.jobs = make(chan *tarJob, 2*n)
@@ -438,6 +450,9 @@ func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
 			cur = nil
 			break
 		}
+		if err := d.expand(ti.ctx, ti.r); err != nil {
+			return nil, err
+		}
 		cur = d
 	}
 	if cur != nil {
@@ -465,6 +480,9 @@ func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
 			d = NewTree(sum)
 			cur.dirs[c] = d
 		} else {
+			if err := d.expand(ti.ctx, ti.r); err != nil {
+				return nil, err
+			}
 			d.Meta = sum
 		}
 		cur = d
@@ -518,6 +536,9 @@ func (ti *tarImporter) lookupFile(target string) (oid.Checksum, error) {
 	for _, c := range comps[:len(comps)-1] {
 		if cur = cur.dirs[c]; cur == nil {
 			return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q: no such file or directory: %s", ErrBadPath, target, c)
+		}
+		if err := cur.expand(ti.ctx, ti.r); err != nil {
+			return oid.Checksum{}, err
 		}
 	}
 	name := comps[len(comps)-1]

@@ -182,7 +182,7 @@ func crossCheck(t *testing.T, mode repo.Mode, tarball []byte, mf modFlags) (stri
 }
 
 var big = strings.Repeat("0123456789abcdef", (1<<20)/16+1000) // > 1 MiB
-var huge = strings.Repeat("grove tar import ", (5<<20)/17)     // > the buffered size
+var huge = strings.Repeat("grove tar import ", (5<<20)/17)    // > the buffered size
 
 // tarCases are the odd archives ostree's import has rules for.
 var tarCases = []struct {
@@ -287,6 +287,7 @@ func TestImportTarMatchesOstree(t *testing.T) {
 	repotest.NeedOstree(t)
 	for _, tc := range tarCases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			data := tc.tar(t)
 			for _, mode := range repotest.Modes {
 				t.Run(mode.String(), func(t *testing.T) {
@@ -303,6 +304,7 @@ func TestImportTarEveryCompression(t *testing.T) {
 	data2 := tarCases[13].tar(t) // big files: multi-block compressed streams
 	for _, kind := range []string{"plain", "gzip", "xz", "zstd", "bzip2"} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
 			crossCheck(t, repo.ModeArchive, compress(t, kind, data), plainMod)
 			crossCheck(t, repo.ModeBare, compress(t, kind, data2), plainMod)
 		})
@@ -405,6 +407,7 @@ func TestImportTarModifierMatchesOstree(t *testing.T) {
 	for _, base := range append(cases, plainMod) {
 		mf := skipDev(base)
 		t.Run(mf.name, func(t *testing.T) {
+			t.Parallel()
 			for _, mode := range repotest.Modes {
 				t.Run(mode.String(), func(t *testing.T) { crossCheck(t, mode, data, mf) })
 			}
@@ -433,6 +436,7 @@ func TestImportTarRefusesBadEntries(t *testing.T) {
 		{"file over dir", "can't replace directory", mkTar(t, tar.FormatPAX, ent{name: "d/", typ: tar.TypeDir, mode: 0o755}, ent{name: "d", mode: 0o644}), compose.ErrConflict, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			for _, mode := range []repo.Mode{repo.ModeArchive, repo.ModeBare} {
 				r := repotest.NewRepo(t, mode)
 				before := listObjects(t, r.Path())
@@ -526,5 +530,75 @@ func TestImportTarSameRootAsImportDir(t *testing.T) {
 				t.Errorf("tar root %s/%s, dir root %s/%s", b, fromTar.Meta, a, fromDir.Meta)
 			}
 		})
+	}
+}
+
+// --tree=dir=D --tree=tar=T: the tar is imported into the directory's tree
+// (ostree shares one mutable tree), so the dir's root dirmeta survives a
+// tar without a root entry, and a missing parent rewrites it.
+func TestImportTarIntoExistingTreeMatchesOstree(t *testing.T) {
+	repotest.NeedOstree(t)
+	ctx := context.Background()
+	src := t.TempDir() + "/src"
+	os.MkdirAll(src+"/x", 0o700)
+	os.Chmod(src, 0o711)
+	repotest.WriteFile(t, src+"/x/keep", "keep\n", 0o644)
+	repotest.WriteFile(t, src+"/top", "dir\n", 0o644)
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"top files only", mkTar(t, tar.FormatPAX, ent{name: "top", mode: 0o600, body: "tar"}, ent{name: "new", mode: 0o644, body: "n"})},
+		{"missing parent", mkTar(t, tar.FormatPAX, ent{name: "x/sub/f", mode: 0o644, uid: 4, gid: 4, body: "f"})},
+		{"root entry", mkTar(t, tar.FormatPAX, ent{name: "./", typ: tar.TypeDir, mode: 0o750}, ent{name: "./x/", typ: tar.TypeDir, mode: 0o755, uid: 2})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f := dir + "/t.tar"
+			os.WriteFile(f, tc.data, 0o644)
+			orepo := dir + "/o"
+			repotest.Ostree(t, "init", "--repo="+orepo, "--mode=archive")
+			want := repotest.Ostree(t, "--repo="+orepo, "commit", "--tree=dir="+src, "--tree=tar="+f, "--tar-autocreate-parents",
+				"--no-xattrs", "--timestamp=@1577836800", "-s", "s", "--orphan", "--no-bindings")
+			r := repotest.NewRepo(t, repo.ModeArchive)
+			tx, err := r.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Abort()
+			mod := compose.NoModifier()
+			mod.SkipXattrs = true
+			root, err := compose.ImportDir(ctx, tx, src, mod, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := compose.ImportTarWith(ctx, tx, bytes.NewReader(tc.data), mod, compose.TarOptions{AutocreateParents: true, Root: root}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, _, err := compose.WriteCommit(ctx, tx, got, compose.CommitOptions{Subject: "s", Timestamp: time.Unix(1577836800, 0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.String() != want {
+				t.Errorf("commit = %s, ostree = %s", sum, want)
+			}
+		})
+	}
+}
+
+func TestImportTarWithoutAutocreateRefusesMissingParents(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	for _, data := range [][]byte{
+		mkTar(t, tar.FormatPAX, ent{name: "./", typ: tar.TypeDir, mode: 0o755}, ent{name: "x/y", mode: 0o644}),
+		mkTar(t, tar.FormatPAX, ent{name: "a", mode: 0o644}),
+	} {
+		tx, _ := r.Begin(ctx)
+		_, err := compose.ImportTarWith(ctx, tx, bytes.NewReader(data), nil, compose.TarOptions{}, nil)
+		tx.Abort()
+		if !errors.Is(err, compose.ErrBadPath) {
+			t.Errorf("error = %v, want ErrBadPath", err)
+		}
 	}
 }
