@@ -323,6 +323,7 @@ func (s *Tree) View() string {
 	for i, c := range treeColumns {
 		titles[i] = c.Title
 	}
+	titles[3] += "  " + s.dir // the header's breadcrumb may be cut
 	lines := []string{s.th.Column.Render(theme.FitLine(tableRow(titles, ws, false), s.w))}
 	if f := s.filter.View(s.th); f != "" {
 		lines = append(lines, f)
