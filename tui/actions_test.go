@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,6 +136,11 @@ func TestCommitAndUnionActionsMatchOstreeCommit(t *testing.T) {
 	repotest.WriteFile(t, filepath.Join(tools, "usr", "bin", "tool"), "#!/bin/sh\necho tool\n", 0o755)
 	repotest.WriteFile(t, filepath.Join(tools, "etc", "tool.conf"), "x=1\n", 0o644)
 
+	tarball := filepath.Join(dir, "tools.tar.gz")
+	if out, err := exec.Command("tar", "-C", tools, "-czf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+
 	ours := filepath.Join(dir, "ours")
 	theirs := filepath.Join(dir, "theirs")
 	for _, p := range []string{ours, theirs} {
@@ -154,12 +160,14 @@ func TestCommitAndUnionActionsMatchOstreeCommit(t *testing.T) {
 		{Kind: views.ActCommit, Source: tools, Branch: "os/tools", Subject: "Tools", Timestamp: pinned},
 		{Kind: views.ActCommit, Source: tools, Branch: "os/base", Subject: "Base 1.1", Version: "1.1", Timestamp: pinned},
 		{Kind: views.ActUnion, Refs: []string{"os/base", "os/tools"}, Branch: "os/composed", Subject: "Composed", Timestamp: pinned},
+		{Kind: views.ActCommit, Source: tarball, Tar: true, Branch: "os/tar", Subject: "From tar", Timestamp: pinned},
 	}
 	ostreeArgs := [][]string{
 		{"commit", "--repo=" + theirs, "--branch=os/base", "--subject=Base 1.0", "--body=first", "--add-metadata-string=version=1.0", ts, tree},
 		{"commit", "--repo=" + theirs, "--branch=os/tools", "--subject=Tools", ts, tools},
 		{"commit", "--repo=" + theirs, "--branch=os/base", "--subject=Base 1.1", "--add-metadata-string=version=1.1", ts, tools},
 		{"commit", "--repo=" + theirs, "--branch=os/composed", "--subject=Composed", ts, "--tree=ref=os/base", "--tree=ref=os/tools"},
+		{"commit", "--repo=" + theirs, "--branch=os/tar", "--subject=From tar", ts, "--tree=tar=" + tarball},
 	}
 	for i, req := range reqs {
 		summary, err := s.ActionRun(req)(ctx, progress)
