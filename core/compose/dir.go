@@ -144,7 +144,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, progress: progress, cancel: cancel}
-	n := runtime.GOMAXPROCS(0)
+	n := importWorkers()
 	im.jobs = make(chan fileJob, 4*n)
 	for i := 0; i < n; i++ {
 		im.wg.Add(1)
@@ -393,3 +393,8 @@ func xattrsEqual(a, b []object.Xattr) bool {
 	}
 	return true
 }
+
+// importWorkers is how many files are committed at once: more than the
+// cores, because much of each file's cost is the kernel creating and
+// linking inodes, which overlaps across threads.
+func importWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
