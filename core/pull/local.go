@@ -155,21 +155,36 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 			return nil, err
 		}
 	}
-	partial := opts.CommitMetadataOnly
+	// A metadata-only commit is marked partial before it becomes visible,
+	// so fsck never meets it without the mark; complete commits lose any
+	// mark a previous pull left only once all they reach is in place.
+	if opts.CommitMetadataOnly {
+		if err := p.markCommits(true); err != nil {
+			return nil, err
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
-	// Completed commits lose any partial mark a previous pull left.
-	for sum := range p.seen {
-		if sum.Type == oid.Commit {
-			if err := dst.MarkPartial(sum.Checksum, partial); err != nil {
-				return nil, err
-			}
+	if !opts.CommitMetadataOnly {
+		if err := p.markCommits(false); err != nil {
+			return nil, err
 		}
 	}
 	res.Progress = p.snapshot()
 	p.report()
 	return res, nil
+}
+
+func (p *puller) markCommits(partial bool) error {
+	for name := range p.seen {
+		if name.Type == oid.Commit {
+			if err := p.dst.MarkPartial(name.Checksum, partial); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (p *puller) fail(err error) {

@@ -422,37 +422,39 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		}
 	}
 	objects := filepath.Join(r.path, "objects")
-	var touched []string
+	// Commit objects go last: fsck examines every commit object, so one
+	// must never be visible before the trees it names, even if we are
+	// killed halfway through.
+	var staged, commits []string // paths relative to the staging dir
 	for sub := range tx.subdirs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		dst := filepath.Join(objects, sub)
-		if err := os.Mkdir(dst, 0o755); err != nil && !os.IsExist(err) {
+		if err := os.Mkdir(filepath.Join(objects, sub), 0o755); err != nil && !os.IsExist(err) {
 			return fmt.Errorf("repo: commit: %w", err)
 		}
-		src := filepath.Join(tx.dir, sub)
-		ents, err := os.ReadDir(src)
+		ents, err := os.ReadDir(filepath.Join(tx.dir, sub))
 		if err != nil {
 			return fmt.Errorf("repo: commit: %w", err)
 		}
 		for _, e := range ents {
-			from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-			if filepath.Ext(e.Name()) == ".commitmeta" {
-				err = os.Rename(from, to) // detached metadata may be replaced
+			rel := sub + "/" + e.Name()
+			if strings.HasSuffix(rel, ".commit") {
+				commits = append(commits, rel)
 			} else {
-				err = unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
-				if errors.Is(err, unix.EEXIST) {
-					err = nil // someone else stored the same object
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("repo: commit %s: %w", e.Name(), err)
+				staged = append(staged, rel)
 			}
 		}
-		touched = append(touched, dst)
 	}
-	if r.fsync && len(touched) > 0 {
+	if err := tx.moveIntoPlace(ctx, staged); err != nil {
+		return err
+	}
+	if len(commits) > 0 && r.fsync && len(staged) > 0 {
+		if err := syncfs(objects); err != nil {
+			return fmt.Errorf("repo: commit: %w", err)
+		}
+	}
+	if err := tx.moveIntoPlace(ctx, commits); err != nil {
+		return err
+	}
+	if r.fsync && len(staged)+len(commits) > 0 {
 		// One filesystem sync makes every rename durable before any ref
 		// moves; fsyncing each fan-out directory costs a journal commit each.
 		if err := syncfs(objects); err != nil {
@@ -535,4 +537,30 @@ func (r *Repo) getDeflater(w io.Writer) (*flate.Writer, error) {
 func (r *Repo) putDeflater(zw *flate.Writer) {
 	zw.Reset(io.Discard)
 	deflaters[r.zlibLevel].Put(zw)
+}
+
+// moveIntoPlace renames staged objects into objects/, never replacing an
+// existing object (another writer stored the same bytes) except detached
+// metadata, which may legitimately change.
+func (tx *Txn) moveIntoPlace(ctx context.Context, rels []string) error {
+	objects := filepath.Join(tx.r.path, "objects")
+	for _, rel := range rels {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		from, to := filepath.Join(tx.dir, rel), filepath.Join(objects, rel)
+		var err error
+		if strings.HasSuffix(rel, ".commitmeta") {
+			err = os.Rename(from, to)
+		} else {
+			err = unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+			if errors.Is(err, unix.EEXIST) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("repo: commit %s: %w", rel, err)
+		}
+	}
+	return nil
 }
