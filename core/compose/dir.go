@@ -286,12 +286,16 @@ func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
 	case hit && im.r.Mode() == repo.ModeBareUser:
 		// The checkout's inode is the object itself; its real ownership
 		// and xattrs are in user.ostreemeta, not on the inode.
-		c, err := im.r.OpenFile(im.ctx, cached)
-		if err != nil {
-			return sum, false, err
+		if h, err := repo.HardlinkHeader(j.path); err == nil {
+			hdr = h
+		} else {
+			c, err := im.r.OpenFile(im.ctx, cached)
+			if err != nil {
+				return sum, false, err
+			}
+			c.Close()
+			hdr = c.Header
 		}
-		c.Close()
-		hdr = c.Header
 	case hit || !im.mod.skipXattrs(im.r):
 		if hdr.Xattrs, err = readXattrs(j.path); err != nil {
 			return sum, false, err

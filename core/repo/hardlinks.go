@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"golang.org/x/sys/unix"
 )
@@ -63,4 +65,24 @@ func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, erro
 		unix.Close(fd)
 	}
 	return out, nil
+}
+
+// HardlinkHeader reads the header of the bare-user object that path is a
+// hardlink of, from the user.ostreemeta xattr the inode carries: one
+// syscall, where OpenFile would open, stat and close the object. Symlink
+// objects (whose target is in the file's bytes) are not supported.
+func HardlinkHeader(path string) (*object.FileHeader, error) {
+	b, err := fsutil.GetXattr(path, ostreeMetaXattr)
+	if err != nil {
+		return nil, err
+	}
+	m, err := unmarshalUserMeta(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	h := &object.FileHeader{UID: m.UID, GID: m.GID, Mode: m.Mode, Xattrs: m.Xattrs}
+	if h.IsSymlink() {
+		return nil, fmt.Errorf("%w: %s holds a symlink object", ErrReadOnly, path)
+	}
+	return h, nil
 }
