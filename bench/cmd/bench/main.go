@@ -139,9 +139,13 @@ func mainErr(o *options) error {
 		results = append(results, res)
 		logf("%-46s %s", r.Name, summary(res))
 	}
+	extra := ""
+	if o.rows.MatchString("recipe") {
+		extra = recipeSection(o, e) // issue 3's grove-vs-grove and CPU-use measurements
+	}
 	total := time.Since(start)
 
-	report := renderReport(o, meta, stats, results, total)
+	report := renderReport(o, meta, stats, results, total) + extra
 	fmt.Print(report)
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return err
