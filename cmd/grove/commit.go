@@ -96,17 +96,13 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	mod := compose.NoModifier()
 	mod.OwnerUID, mod.OwnerGID = o.ownerUID, o.ownerGID
 	mod.CanonicalPermissions, mod.SkipXattrs = o.canonical, o.noXattrs
-	var modeSet map[string]uint32
 	if o.statoverride != "" {
 		data, err := os.ReadFile(o.statoverride)
 		if err != nil {
 			return fmt.Errorf("reading statoverride file: %w", err)
 		}
-		if mod.ModeAdd, modeSet, err = compose.ParseStatOverride(string(data)); err != nil {
+		if mod.ModeAdd, mod.ModeSet, err = compose.ParseStatOverride(string(data)); err != nil {
 			return fmt.Errorf("%s: %w", o.statoverride, err)
-		}
-		if len(modeSet) > 0 {
-			return fmt.Errorf("%s: \"=MODE\" statoverride lines are not supported yet", o.statoverride)
 		}
 	}
 	if o.skipList != "" {
@@ -367,6 +363,7 @@ func treeModifier(mod *compose.Modifier) *compose.Modifier {
 	m := compose.NoModifier()
 	m.OwnerUID, m.OwnerGID = mod.OwnerUID, mod.OwnerGID
 	m.CanonicalPermissions, m.SkipXattrs, m.DevIno = mod.CanonicalPermissions, mod.SkipXattrs, mod.DevIno
+	m.ModeSet = mod.ModeSet // never consumed, so shared
 	if mod.ModeAdd != nil {
 		m.ModeAdd = maps.Clone(mod.ModeAdd)
 	}

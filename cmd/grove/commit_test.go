@@ -127,6 +127,8 @@ func TestCommitOptionsSameChecksumAsOstree(t *testing.T) {
 	os.Chmod(b, 0o700)
 	statFile := filepath.Join(base, "statoverride")
 	repotest.WriteFile(t, statFile, "+2048 /usr/bin/sh\n\n+1024 /extra\n+512 /\n+2048 /etc/secret\n", 0o644)
+	setFile := filepath.Join(base, "statoverride-set")
+	repotest.WriteFile(t, setFile, "=448 /usr/bin/tool\n=493 /etc\n+2048 /small.txt\n=384 /no/such/path\n", 0o644)
 	skipFile := filepath.Join(base, "skip")
 	repotest.WriteFile(t, skipFile, "/usr/lib\n/extra/file\n", 0o644)
 	bodyFile := filepath.Join(base, "body")
@@ -164,6 +166,9 @@ func TestCommitOptionsSameChecksumAsOstree(t *testing.T) {
 		}},
 		{name: "statoverride adds bits", bareUser: true, steps: [][]string{
 			{"-b", "m", "--statoverride=" + statFile, "--tree=dir=" + a, "--tree=dir=" + b},
+		}},
+		{name: "statoverride =MODE replaces permission bits", bareUser: true, steps: [][]string{
+			{"-b", "m", "--statoverride=" + setFile, "--tree=dir=" + a, "--tree=dir=" + a},
 		}},
 		{name: "skip-list leaves paths out", steps: [][]string{
 			{"-b", "m", "--skip-list=" + skipFile, "--tree=dir=" + a, "--tree=dir=" + b},
@@ -339,6 +344,8 @@ func TestCommitBadInputFailsAndLeavesRepoUntouched(t *testing.T) {
 	grove(t, "--repo="+r, "commit", "-b", "m", src)
 	statFile := filepath.Join(base, "stat")
 	repotest.WriteFile(t, statFile, "+2048 /f\n+2048 /nope\n", 0o644)
+	setFile := filepath.Join(base, "statoverride-set")
+	repotest.WriteFile(t, setFile, "=448 /usr/bin/tool\n=493 /etc\n+2048 /small.txt\n=384 /no/such/path\n", 0o644)
 	skipFile := filepath.Join(base, "skip")
 	repotest.WriteFile(t, skipFile, "/missing\n", 0o644)
 	notRepo := filepath.Join(base, "notrepo")

@@ -25,7 +25,8 @@ type Modifier struct {
 	OwnerUID, OwnerGID   int // -1 keeps the file's own
 	CanonicalPermissions bool
 	SkipXattrs           bool
-	ModeAdd              map[string]uint32 // --statoverride: bits ORed into the mode
+	ModeAdd              map[string]uint32 // --statoverride "+MODE PATH": bits ORed into the mode
+	ModeSet              map[string]uint32 // --statoverride "=MODE PATH": permission bits replaced
 	Skip                 map[string]bool   // --skip-list: paths left out
 	// DevIno maps (device, inode) of hardlinks into the repository to their
 	// object (--link-checkout-speedup); files found there are not re-read.
@@ -74,6 +75,10 @@ func (m *Modifier) apply(r *repo.Repo, path string, uid, gid, mode *uint32) (ski
 		}
 		m.usedMode[path] = true
 		m.mu.Unlock()
+	} else if set, ok := m.ModeSet[path]; ok {
+		// As in ostree 2022.7, overrides are never consumed and an
+		// unmatched one is not an error.
+		*mode = *mode&object.ModeType | set
 	}
 	if m.Skip[path] {
 		m.mu.Lock()
