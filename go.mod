@@ -33,3 +33,8 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
+
+// go-runewidth v0.0.27 (wanted by bubbles) builds lookup tables in init
+// for ~30 ms, a cost every grove invocation paid, TUI or not; v0.0.23 has the
+// API lipgloss, bubbles and x/ansi use and starts in 0.1 ms.
+replace github.com/mattn/go-runewidth => github.com/mattn/go-runewidth v0.0.23
