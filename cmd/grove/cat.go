@@ -21,11 +21,7 @@ func newCatCmd() *cobra.Command {
 				return errors.New("A COMMIT and at least one PATH argument are required")
 			}
 			ctx := cmd.Context()
-			r, err := openRepo(ctx)
-			if err != nil {
-				return err
-			}
-			sum, err := inspect.ResolveRev(ctx, r, args[0])
+			r, sum, err := openRepoRev(ctx, args[0])
 			if err != nil {
 				return err
 			}

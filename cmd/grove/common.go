@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 )
 
@@ -18,4 +19,15 @@ func openRepo(ctx context.Context) (*repo.Repo, error) {
 		return nil, fmt.Errorf("opening repo %s: %w", p, err)
 	}
 	return r, nil
+}
+
+// openRepoRev opens the repository and resolves rev in it, the opening
+// move of every verb that reads one commit.
+func openRepoRev(ctx context.Context, rev string) (*repo.Repo, oid.Checksum, error) {
+	r, err := openRepo(ctx)
+	if err != nil {
+		return nil, oid.Checksum{}, err
+	}
+	sum, err := r.ResolveRev(ctx, rev)
+	return r, sum, err
 }

@@ -30,11 +30,7 @@ func newLsCmd() *cobra.Command {
 				return errors.New("An COMMIT argument is required")
 			}
 			ctx := cmd.Context()
-			r, err := openRepo(ctx)
-			if err != nil {
-				return err
-			}
-			sum, err := inspect.ResolveRev(ctx, r, args[0])
+			r, sum, err := openRepoRev(ctx, args[0])
 			if err != nil {
 				return err
 			}
