@@ -190,6 +190,10 @@ type checkouter struct {
 	linkable  bool
 	noXattrs  bool
 	userModeR bool // repository is bare-user or bare-user-only
+	// umask, when umaskOK, is the process umask (files created with their
+	// final mode when it lets the mode through).
+	umask   uint32
+	umaskOK bool
 
 	metaMu    sync.Mutex
 	metaCache map[oid.Checksum]*object.DirMeta
@@ -225,6 +229,7 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 		metaCache: map[oid.Checksum]*object.DirMeta{},
 		cancel:    cancel,
 	}
+	co.umask, co.umaskOK = processUmask()
 	co.userModeR = co.mode == repo.ModeBareUser || co.mode == repo.ModeBareUserOnly
 	co.linkable = (co.mode == repo.ModeBare && !opts.User) || (co.userModeR && opts.User)
 	if co.mode.IsBare() {

@@ -224,7 +224,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b 
 // copyFile writes the object as a new file or symlink with its final mode
 // and, unless in user mode, its owner and xattrs.
 func (co *checkouter) copyFile(j fileJob) error {
-	c, err := co.r.OpenFile(co.ctx, j.sum)
+	c, err := co.r.OpenFileFast(co.ctx, j.sum)
 	if err != nil {
 		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
 	}
@@ -272,7 +272,13 @@ func (co *checkouter) copyFile(j fileJob) error {
 	if co.opts.Mode == OverwriteUnion {
 		target = co.tmpName(j.rel)
 	}
-	fd, err := unix.Openat(co.rootfd, target, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+	// In user mode nothing changes the mode after the data is written, so
+	// a file whose mode survives the umask is created with it: no fchmod.
+	createMode, chmod := uint32(0o600), true
+	if co.opts.User && mode&0o7000 == 0 && mode&co.umask == 0 && co.umaskOK {
+		createMode, chmod = mode, false
+	}
+	fd, err := unix.Openat(co.rootfd, target, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, createMode)
 	if err == unix.EEXIST && co.opts.Mode == OverwriteUnionAdd {
 		return nil
 	}
@@ -282,13 +288,12 @@ func (co *checkouter) copyFile(j fileJob) error {
 	if err != nil {
 		return fmt.Errorf("checkout: create %s: %w", co.abs(target), err)
 	}
-	f := os.NewFile(uintptr(fd), co.abs(target))
-	if err := co.writeRegular(f, c, hdr, xattrs, mode); err != nil {
-		f.Close()
+	if err := co.writeRegular(fd, c, hdr, xattrs, mode, chmod); err != nil {
+		unix.Close(fd)
 		unix.Unlinkat(co.rootfd, target, 0)
 		return fmt.Errorf("checkout: %s (%s): %w", co.abs(j.rel), j.sum, err)
 	}
-	if err := f.Close(); err != nil {
+	if err := unix.Close(fd); err != nil {
 		unix.Unlinkat(co.rootfd, target, 0)
 		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
 	}
@@ -307,16 +312,8 @@ func (co *checkouter) copyFile(j fileJob) error {
 	return nil
 }
 
-func (co *checkouter) writeRegular(f *os.File, c *repo.Content, hdr *object.FileHeader, xattrs []object.Xattr, mode uint32) error {
-	var n int64
-	var err error
-	if src, ok := c.ReadCloser.(*os.File); ok {
-		n, err = f.ReadFrom(src) // copy_file_range / reflink where possible
-	} else {
-		bp := bufPool.Get().(*[]byte)
-		n, err = io.CopyBuffer(struct{ io.Writer }{f}, c.ReadCloser, *bp)
-		bufPool.Put(bp)
-	}
+func (co *checkouter) writeRegular(fd int, c *repo.Content, hdr *object.FileHeader, xattrs []object.Xattr, mode uint32, chmod bool) error {
+	n, err := copyToFd(fd, c.ReadCloser)
 	co.prog.bytes.Add(n)
 	if err != nil {
 		return err
@@ -325,22 +322,80 @@ func (co *checkouter) writeRegular(f *os.File, c *repo.Content, hdr *object.File
 		return fmt.Errorf("%w: wrote %d bytes, object says %d", object.ErrMalformed, n, c.Size)
 	}
 	if !co.opts.User {
-		if err := f.Chown(int(hdr.UID), int(hdr.GID)); err != nil {
-			return err
+		if err := unix.Fchown(fd, int(hdr.UID), int(hdr.GID)); err != nil {
+			return fmt.Errorf("chown: %w", err)
 		}
 		for _, x := range xattrs {
-			if err := fsutil.FSetXattr(int(f.Fd()), x.Name, x.Value); err != nil {
+			if err := fsutil.FSetXattr(fd, x.Name, x.Value); err != nil {
 				return fmt.Errorf("setxattr %s: %w", x.Name, err)
 			}
 		}
 	}
-	if err := unix.Fchmod(int(f.Fd()), mode); err != nil {
-		return fmt.Errorf("chmod: %w", err)
+	if chmod {
+		if err := unix.Fchmod(fd, mode); err != nil {
+			return fmt.Errorf("chmod: %w", err)
+		}
 	}
 	if co.opts.Fsync {
-		return f.Sync()
+		if err := unix.Fsync(fd); err != nil {
+			return fmt.Errorf("fsync: %w", err)
+		}
 	}
 	return nil
+}
+
+// copyToFd copies src to the descriptor: copy_file_range (reflinks where
+// the filesystem can) from files, pooled buffers otherwise.
+func copyToFd(fd int, src io.Reader) (int64, error) {
+	var srcfd = -1
+	switch s := src.(type) {
+	case *os.File:
+		srcfd = int(s.Fd())
+	case interface{ FD() int }:
+		srcfd = s.FD()
+	}
+	var n int64
+	if srcfd >= 0 {
+		for {
+			m, err := unix.CopyFileRange(srcfd, nil, fd, nil, 1<<30, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				if n == 0 && (err == unix.EXDEV || err == unix.EINVAL || err == unix.ENOSYS || err == unix.EOPNOTSUPP || err == unix.EPERM) {
+					break // fall back to read/write
+				}
+				return n, err
+			}
+			if m == 0 {
+				return n, nil
+			}
+			n += int64(m)
+		}
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for {
+		m, rerr := src.Read(buf)
+		for w := 0; w < m; {
+			k, err := unix.Write(fd, buf[w:m])
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return n, err
+			}
+			w += k
+			n += int64(k)
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
 }
 
 func (co *checkouter) copySymlink(j fileJob, hdr *object.FileHeader, xattrs []object.Xattr) error {
