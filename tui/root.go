@@ -16,7 +16,7 @@ import (
 
 // GlobalKeys are handled by the root on every screen.
 type GlobalKeys struct {
-	Quit, ForceQuit, Help, CmdLog, Back key.Binding
+	Quit, ForceQuit, Help, CmdLog, Back, Actions key.Binding
 }
 
 func defaultGlobalKeys() GlobalKeys {
@@ -26,13 +26,23 @@ func defaultGlobalKeys() GlobalKeys {
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		CmdLog:    key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "command log")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Actions:   views.ActionsKey(),
 	}
 }
 
 // helpKeys merges a screen's key map with the global keys.
 type helpKeys struct {
-	screen help.KeyMap
-	g      GlobalKeys
+	screen  help.KeyMap
+	g       GlobalKeys
+	actions bool // the actions key works on this screen
+}
+
+// globalShort are the global keys of the short help, always shown.
+func (h helpKeys) globalShort() []key.Binding {
+	if h.actions {
+		return []key.Binding{h.g.Actions, h.g.Help, h.g.Quit}
+	}
+	return []key.Binding{h.g.Help, h.g.Quit}
 }
 
 func (h helpKeys) ShortHelp() []key.Binding {
@@ -40,7 +50,7 @@ func (h helpKeys) ShortHelp() []key.Binding {
 	if h.screen != nil {
 		b = h.screen.ShortHelp()
 	}
-	return append(b, h.g.Help, h.g.Quit)
+	return append(b, h.globalShort()...)
 }
 
 func (h helpKeys) FullHelp() [][]key.Binding {
@@ -48,7 +58,27 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 	if h.screen != nil {
 		b = h.screen.FullHelp()
 	}
-	return append(b, []key.Binding{h.g.Back, h.g.CmdLog, h.g.Help, h.g.Quit, h.g.ForceQuit})
+	g := []key.Binding{h.g.Back, h.g.CmdLog, h.g.Help, h.g.Quit, h.g.ForceQuit}
+	if h.actions {
+		g = append([]key.Binding{h.g.Actions}, g...)
+	}
+	return append(b, g)
+}
+
+// actionsAllowed: the actions key opens the menu on every screen except
+// the menu and its forms.
+func actionsAllowed(s views.Screen) bool {
+	switch s.(type) {
+	case *views.Actions, *views.ActionForm:
+		return false
+	}
+	return true
+}
+
+// keyMap is the help of the active screen with the global keys.
+func (m *Model) keyMap() helpKeys {
+	top := m.Top()
+	return helpKeys{top.KeyMap(), m.keys, actionsAllowed(top)}
 }
 
 // LogEntry is one line of the command-log pane.
@@ -194,7 +224,7 @@ func (m *Model) heights() (header, banner, body, logPane, footer int) {
 	}
 	footer = 1
 	if m.fullHelp {
-		footer = max(lipglossHeight(m.help.FullHelpView(helpKeys{m.Top().KeyMap(), m.keys}.FullHelp())), 1)
+		footer = max(lipglossHeight(m.help.FullHelpView(m.keyMap().FullHelp())), 1)
 	}
 	footer += len(m.progress)
 	body = max(m.h-header-banner-logPane-footer, 1)
@@ -351,6 +381,12 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.fullHelp = false
 			m.layout()
 			return nil
+		case key.Matches(msg, m.keys.Actions) && actionsAllowed(top):
+			var ctx views.ActionContext
+			if c, ok := top.(views.ActionContexter); ok {
+				ctx = c.ActionContext()
+			}
+			return m.update(views.OpenScreenMsg{Screen: views.NewActions(m.svc, m.th, ctx)})
 		}
 	}
 	return m.deliver(len(m.stack)-1, msg)
@@ -483,13 +519,31 @@ func (m *Model) Render() string {
 	for _, p := range m.progress {
 		parts = append(parts, m.progressLine(p))
 	}
-	km := helpKeys{m.Top().KeyMap(), m.keys}
+	km := m.keyMap()
 	if m.fullHelp {
 		parts = append(parts, m.help.FullHelpView(km.FullHelp()))
 	} else {
-		parts = append(parts, theme.FitLine(m.help.ShortHelpView(km.ShortHelp()), m.w))
+		parts = append(parts, m.shortHelp(km))
 	}
 	return theme.Fit(strings.Join(parts, "\n"), m.w, m.h)
+}
+
+// shortHelp draws the screen's keys, cut to fit, then the global keys,
+// which always show.
+func (m *Model) shortHelp(km helpKeys) string {
+	global := m.help.ShortHelpView(km.globalShort())
+	var own []key.Binding
+	if km.screen != nil {
+		own = km.screen.ShortHelp()
+	}
+	sep := m.help.Styles.ShortSeparator.Inline(true).Render(m.help.ShortSeparator)
+	room := m.w - lipglossWidth(global) - lipglossWidth(sep)
+	if len(own) == 0 || room < 8 {
+		return theme.FitLine(global, m.w)
+	}
+	h := m.help
+	h.SetWidth(room)
+	return theme.FitLine(h.ShortHelpView(own)+sep+global, m.w)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -318,3 +318,49 @@ func TestProgramOverDemoRepo(t *testing.T) {
 		t.Fatalf("final: %d screens, help %v", len(final.Screens()), final.fullHelp)
 	}
 }
+
+// TestActionsKeyOpensMenuFromEveryScreen: a (and :) opens the actions menu
+// prefilled from the active screen, not from the menu itself nor a form.
+func TestActionsKeyOpensMenuFromEveryScreen(t *testing.T) {
+	m := newModel(t, 100, 30)
+	keys(t, m, "j", "j", "j", "a") // refs: exampleos/x86_64/base
+	a, ok := m.Top().(*views.Actions)
+	if !ok || !strings.Contains(m.Render(), "selected: exampleos/x86_64/base") {
+		t.Fatalf("refs: top %T\n%s", m.Top(), m.Render())
+	}
+	if !strings.Contains(m.Render(), "enter/1-7 choose") || strings.Contains(m.Render(), "a actions") {
+		t.Fatalf("menu help:\n%s", m.Render())
+	}
+	keys(t, m, "a", ":")
+	if m.Top() != a {
+		t.Fatal("a on the menu opened another menu")
+	}
+	keys(t, m, "esc", "enter", "j", ":") // log, second commit
+	if !strings.Contains(m.Render(), "selected: exampleos/x86_64/base 4c5f") && !strings.Contains(m.Render(), "selected: exampleos/x86_64/base ") {
+		t.Fatalf("log:\n%s", m.Render())
+	}
+	keys(t, m, "esc", "enter", "enter") // tree → /etc
+	keys(t, m, "a")
+	if _, ok := m.Top().(*views.Actions); !ok {
+		t.Fatalf("tree: top %T", m.Top())
+	}
+	keys(t, m, "1") // commit form: a is typed into the field
+	keys(t, m, "a")
+	if _, ok := m.Top().(*views.ActionForm); !ok || !strings.Contains(m.Render(), "Directory or tarball") {
+		t.Fatalf("form: top %T\n%s", m.Top(), m.Render())
+	}
+}
+
+// TestShortHelpAlwaysShowsGlobalKeys: at 80 columns the screen's own keys
+// are cut, never "? help" and "q quit".
+func TestShortHelpAlwaysShowsGlobalKeys(t *testing.T) {
+	m := newModel(t, 80, 24)
+	keys(t, m, "j", "j", "j", "enter", "enter") // tree
+	lines := strings.Split(m.Render(), "\n")
+	foot := lines[len(lines)-1]
+	for _, w := range []string{"a actions", "? help", "q quit", "enter open"} {
+		if !strings.Contains(foot, w) {
+			t.Errorf("footer %q lacks %q", foot, w)
+		}
+	}
+}

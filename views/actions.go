@@ -166,6 +166,10 @@ func CommandLine(repoPath string, req ActionRequest) string {
 	return strings.Join(a, " ")
 }
 
+// ActionsKey is the binding that opens the actions menu; the root handles
+// it on every screen that is not capturing text.
+func ActionsKey() key.Binding { return actionsKey() }
+
 func actionsKey() key.Binding {
 	return key.NewBinding(key.WithKeys("a", ":"), key.WithHelp("a", "actions"))
 }

@@ -192,16 +192,28 @@ func TestUnionAndPruneForms(t *testing.T) {
 	}
 }
 
-func TestActionsKeyFromTreeOpensMenuPrefilled(t *testing.T) {
-	var s Screen = NewTree(newFakeFS(), theme.Plain(), sum(4), "/")
-	s.SetSize(80, 24)
-	s, _ = drive(s, s.Init())
-	_, out := keys(s, "a")
-	if len(out) != 1 {
-		t.Fatalf("%v", out)
+func TestScreensReportWhatIsSelectedForActions(t *testing.T) {
+	var tree Screen = NewTree(newFakeFS(), theme.Plain(), sum(4), "/")
+	tree.SetSize(80, 24)
+	tree, _ = drive(tree, tree.Init())
+	if c := tree.(ActionContexter).ActionContext(); c.Commit != sum(4) {
+		t.Fatalf("tree context %+v", c)
 	}
-	m := out[0].(OpenScreenMsg).Screen.(*Actions)
-	if m.ctx.Commit != sum(4) {
-		t.Fatalf("context %+v", m.ctx)
+
+	f := newFake(5)
+	var refs Screen = NewRefs(f, theme.Plain())
+	refs.SetSize(80, 24)
+	refs, _ = run(refs, refs.Init())
+	refs, _ = press(refs, "j")
+	if c := refs.(ActionContexter).ActionContext(); c.Ref != "exampleos/x86_64/devel" || c.Commit != f.chain[1].Checksum {
+		t.Fatalf("refs context %+v", c)
+	}
+
+	var log Screen = NewLog(f, theme.Plain(), "exampleos/x86_64/base", sum(4))
+	log.SetSize(80, 24)
+	log, _ = run(log, log.Init())
+	log, _ = press(log, "j", "j")
+	if c := log.(ActionContexter).ActionContext(); c.Ref != "exampleos/x86_64/base" || c.Commit != f.chain[2].Checksum {
+		t.Fatalf("log context %+v", c)
 	}
 }

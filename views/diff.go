@@ -46,7 +46,6 @@ const SideBySideWidth = 140
 // DiffKeys is the Diff screen's key map.
 type DiffKeys struct {
 	NavKeys
-	Actions key.Binding
 }
 
 // ShortHelp implements help.KeyMap.
@@ -56,7 +55,19 @@ func (k DiffKeys) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k DiffKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Open, k.Filter, k.Back, k.Actions}}
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Open, k.Filter, k.Back}}
+}
+
+// diffContentKeys is the key map while a file's content diff is shown:
+// scrolling and back to the list only.
+type diffContentKeys struct{ NavKeys }
+
+func (k diffContentKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageDown, k.Bottom, k.Back}
+}
+
+func (k diffContentKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Back}}
 }
 
 // Messages of the Diff screen (exported for tests).
@@ -112,7 +123,7 @@ type Diff struct {
 
 // NewDiff returns the Diff screen of from → to.
 func NewDiff(src DiffSource, th *theme.Theme, from, to oid.Checksum) *Diff {
-	k := DiffKeys{NavKeys: DefaultNavKeys(), Actions: actionsKey()}
+	k := DiffKeys{NavKeys: DefaultNavKeys()}
 	k.Open.SetHelp("enter", "content diff")
 	return &Diff{src: src, th: th, keys: k, from: from, to: to}
 }
@@ -137,7 +148,14 @@ func (s *Diff) Title() string {
 }
 
 // KeyMap implements Screen.
-func (s *Diff) KeyMap() help.KeyMap { return s.keys }
+func (s *Diff) KeyMap() help.KeyMap {
+	if s.content {
+		k := diffContentKeys{s.keys.NavKeys}
+		k.Back.SetHelp("esc", "list")
+		return k
+	}
+	return s.keys
+}
 
 // Capturing implements Screen.
 func (s *Diff) Capturing() bool { return s.filter.Active }
@@ -234,8 +252,6 @@ func (s *Diff) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, backCmd
 		case key.Matches(msg, s.keys.Open):
 			return s, s.openContent()
-		case key.Matches(msg, s.keys.Actions):
-			return s, OpenActions(s.src, s.th, s.ActionContext())
 		}
 	case tea.MouseMsg:
 		if s.content {

@@ -55,7 +55,7 @@ const (
 // FileKeys is the file viewer's key map.
 type FileKeys struct {
 	NavKeys
-	Hex, Actions key.Binding
+	Hex key.Binding
 }
 
 // ShortHelp implements help.KeyMap.
@@ -65,7 +65,7 @@ func (k FileKeys) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k FileKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Hex, k.Back, k.Actions}}
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Hex, k.Back}}
 }
 
 // Messages of the file viewer (exported for tests).
@@ -115,8 +115,7 @@ type File struct {
 // NewFile returns the viewer of path in commit.
 func NewFile(src FileSource, th *theme.Theme, commit oid.Checksum, path string) *File {
 	k := FileKeys{NavKeys: DefaultNavKeys(),
-		Hex:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "hex/text")),
-		Actions: actionsKey(),
+		Hex: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "hex/text")),
 	}
 	k.Back.SetKeys("esc", "backspace", "h", "left")
 	return &File{src: src, th: th, keys: k, commit: commit, path: path,
@@ -358,8 +357,6 @@ func (s *File) Update(msg tea.Msg) (Screen, tea.Cmd) {
 				s.forceHex = !s.forceHex
 				s.top = 0
 			}
-		case key.Matches(msg, k.Actions):
-			return s, OpenActions(s.src, s.th, s.ActionContext())
 		default:
 			return s, nil
 		}

@@ -161,6 +161,16 @@ func (s *Log) KeyMap() help.KeyMap { return s.keys }
 // Capturing implements Screen.
 func (s *Log) Capturing() bool { return s.filter.Active }
 
+// ActionContext implements ActionContexter: the log's ref and the
+// selected commit (the head until history loads).
+func (s *Log) ActionContext() ActionContext {
+	ctx := ActionContext{Ref: s.ref, Commit: s.head}
+	if c, ok := s.Selected(); ok {
+		ctx.Commit = c.Checksum
+	}
+	return ctx
+}
+
 // wide: the detail pane sits beside the table instead of below it.
 func (s *Log) wide() bool { return s.w >= 100 }
 

@@ -88,6 +88,15 @@ func (s *Refs) KeyMap() help.KeyMap { return s.keys }
 // Capturing implements Screen.
 func (s *Refs) Capturing() bool { return s.filter.Active }
 
+// ActionContext implements ActionContexter: the selected ref and its commit.
+func (s *Refs) ActionContext() ActionContext {
+	r, ok := s.Selected()
+	if !ok {
+		return ActionContext{}
+	}
+	return ActionContext{Ref: r.Name, Commit: r.Checksum}
+}
+
 // SetSize implements Screen.
 func (s *Refs) SetSize(w, h int) {
 	s.w, s.h = w, h

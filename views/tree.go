@@ -74,19 +74,19 @@ type TreeSource interface {
 // TreeKeys is the Tree screen's key map.
 type TreeKeys struct {
 	NavKeys
-	Up1, Mark, Diff, Actions key.Binding
+	Up1, Mark, Diff key.Binding
 }
 
 // ShortHelp implements help.KeyMap.
 func (k TreeKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Up1, k.Filter, k.Mark, k.Diff, k.Actions}
+	return []key.Binding{k.Open, k.Up1, k.Filter, k.Mark, k.Diff}
 }
 
 // FullHelp implements help.KeyMap.
 func (k TreeKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Open, k.Up1, k.Filter, k.Back, k.Mark, k.Diff, k.Actions},
+		{k.Open, k.Up1, k.Filter, k.Back, k.Mark, k.Diff},
 	}
 }
 
@@ -121,10 +121,9 @@ type Tree struct {
 // NewTree returns the tree browser of commit, opened at dir ("" or "/": root).
 func NewTree(src TreeSource, th *theme.Theme, commit oid.Checksum, dir string) *Tree {
 	k := TreeKeys{NavKeys: DefaultNavKeys(),
-		Up1:     key.NewBinding(key.WithKeys("backspace", "h", "left"), key.WithHelp("h/⌫", "parent dir")),
-		Mark:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark commit")),
-		Diff:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff vs marked")),
-		Actions: actionsKey(),
+		Up1:  key.NewBinding(key.WithKeys("backspace", "h", "left"), key.WithHelp("h/⌫", "parent dir")),
+		Mark: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark commit")),
+		Diff: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff vs marked")),
 	}
 	k.Open.SetKeys("enter", "l", "right")
 	return &Tree{src: src, th: th, keys: k, commit: commit, dir: cleanDir(dir), back: map[string]string{}}
@@ -287,8 +286,6 @@ func (s *Tree) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			}
 			from, to := s.marked, s.commit
 			return s, func() tea.Msg { return OpenDiffMsg{From: from, To: to} }
-		case key.Matches(msg, s.keys.Actions):
-			return s, OpenActions(s.src, s.th, s.ActionContext())
 		}
 	case tea.MouseMsg:
 		before := s.nav.Cursor
