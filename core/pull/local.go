@@ -62,7 +62,7 @@ type puller struct {
 	tx       *repo.Txn
 	opts     LocalOptions
 	seen     map[oid.ObjectName]bool
-	jobs     chan oid.Checksum
+	jobs     jobQueue
 	prog     struct{ meta, content, scanned, bytes atomic.Int64 }
 	commits  int
 	errOnce  sync.Once
@@ -112,13 +112,19 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 	defer cancel()
 	p := &puller{src: src, dst: dst, tx: tx, opts: opts, seen: map[oid.ObjectName]bool{}, cancel: cancel}
 	n := runtime.GOMAXPROCS(0)
-	p.jobs = make(chan oid.Checksum, 8*n)
+	p.jobs.init()
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	// One more worker than cores: object creation blocks in the kernel now
+	// and then, and compression should not wait for it.
+	for i := 0; i < n+1; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for sum := range p.jobs {
+			for {
+				sum, ok := p.jobs.get()
+				if !ok {
+					break
+				}
 				if ctx.Err() == nil {
 					if err := p.content(ctx, sum); err != nil {
 						p.fail(err)
@@ -139,7 +145,7 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 			break
 		}
 	}
-	close(p.jobs)
+	p.jobs.close()
 	wg.Wait()
 	if p.err != nil {
 		walkErr = p.err // the first failure, not the cancellation it caused
@@ -325,11 +331,10 @@ func (p *puller) tree(ctx context.Context, sum oid.Checksum) error {
 		}
 		p.seen[fn] = true
 		p.prog.scanned.Add(1)
-		select {
-		case p.jobs <- f.Checksum:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		p.jobs.put(f.Checksum, p.sizeHint(fn))
 	}
 	for _, d := range dt.Dirs {
 		mn := oid.ObjectName{Checksum: d.Meta, Type: oid.DirMeta}
@@ -362,7 +367,7 @@ func (p *puller) content(ctx context.Context, sum oid.Checksum) error {
 			return err
 		}
 	}
-	c, err := p.src.OpenFile(ctx, sum)
+	c, err := p.src.OpenFileFast(ctx, sum)
 	if err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}
