@@ -131,3 +131,18 @@ func FitLine(l string, width int) string {
 	}
 	return l
 }
+
+// MiddleEllipsis shortens plain text s to at most width columns by
+// replacing its middle with "…" (a path keeps its start and its end).
+func MiddleEllipsis(s string, width int) string {
+	if ansi.StringWidth(s) <= width {
+		return s
+	}
+	if width <= 1 {
+		return strings.Repeat("…", max(width, 0))
+	}
+	r := []rune(s)
+	tail := (width - 1) / 2
+	head := width - 1 - tail
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}

@@ -541,28 +541,75 @@ func (m *Model) shortHelp(km helpKeys) string {
 	if len(own) == 0 || room < 8 {
 		return theme.FitLine(global, m.w)
 	}
-	h := m.help
-	h.SetWidth(room)
-	return theme.FitLine(h.ShortHelpView(own)+sep+global, m.w)
+	// Cut by hand: help.ShortHelpView overflows when its ellipsis does not fit.
+	st := m.help.Styles
+	var b strings.Builder
+	used := 0
+	for _, kb := range own {
+		if !kb.Enabled() {
+			continue
+		}
+		item := st.ShortKey.Inline(true).Render(kb.Help().Key) + " " + st.ShortDesc.Inline(true).Render(kb.Help().Desc)
+		if used > 0 {
+			item = sep + item
+		}
+		if used+lipglossWidth(item) > room-2 {
+			b.WriteString(" " + st.Ellipsis.Inline(true).Render("…"))
+			break
+		}
+		used += lipglossWidth(item)
+		b.WriteString(item)
+	}
+	return theme.FitLine(b.String()+sep+global, m.w)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
+// header draws " grove PATH  Crumb › Crumb … marked: X". When space is
+// short the repository path shrinks first (middle ellipsis, then gone),
+// then the first crumbs collapse into "…"; the mark and the active
+// screen's crumb always show.
 func (m *Model) header() string {
+	right := ""
+	if !m.mark.Commit.IsZero() {
+		label := shortLabel(m.mark.Label, max(m.w*2/5-8, 12))
+		right = m.th.Marked.Render("marked: "+label) + " "
+	}
+	lead := " " + m.th.Title.Render("grove") + " "
+	avail := m.w - lipglossWidth(lead) - lipglossWidth(right) - 1
 	crumbs := make([]string, len(m.stack))
 	for i, s := range m.stack {
 		crumbs[i] = s.Title()
 	}
-	left := " " + m.th.Title.Render("grove") + " " + m.th.Dim.Render(m.svc.RepoPath) + "  " + strings.Join(crumbs, " › ")
-	right := ""
-	if !m.mark.Commit.IsZero() {
-		right = m.th.Marked.Render("marked: "+m.mark.Label) + " "
+	trail := strings.Join(crumbs, " › ")
+	for i := 1; lipglossWidth(trail) > avail && i < len(crumbs); i++ {
+		trail = strings.Join(append([]string{"…"}, crumbs[i:]...), " › ")
+	}
+	trail = theme.FitLine(trail, min(lipglossWidth(trail), max(avail, 0)))
+	left := lead + trail
+	if room := avail - lipglossWidth(trail) - 2; room >= min(12, lipglossWidth(m.svc.RepoPath)) {
+		left = lead + m.th.Dim.Render(theme.MiddleEllipsis(m.svc.RepoPath, room)) + "  " + trail
 	}
 	gap := m.w - lipglossWidth(left) - lipglossWidth(right)
 	if gap < 1 {
 		return m.th.Header.Render(theme.FitLine(left, m.w))
 	}
 	return m.th.Header.Render(left + strings.Repeat(" ", gap) + right)
+}
+
+// shortLabel fits a mark label ("ref@checksum") in width columns, keeping
+// the checksum and the end of the ref ("…x86_64/base@d391dca41e").
+func shortLabel(l string, width int) string {
+	if lipglossWidth(l) <= width {
+		return l
+	}
+	i := strings.LastIndex(l, "@")
+	if i < 0 || len(l)-i+2 > width {
+		return theme.MiddleEllipsis(l, width)
+	}
+	ref := []rune(l[:i])
+	keep := width - (len(l) - i) - 1
+	return "…" + string(ref[len(ref)-keep:]) + l[i:]
 }
 
 func (m *Model) cmdLogView(h int) string {

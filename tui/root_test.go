@@ -364,3 +364,28 @@ func TestShortHelpAlwaysShowsGlobalKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderKeepsBreadcrumbAndMarkWithALongRepoPath: the path shrinks (middle
+// ellipsis, then goes) before the breadcrumb and the mark; at 80 columns
+// the Refs table keeps a SUBJECT column.
+func TestHeaderKeepsBreadcrumbAndMarkWithALongRepoPath(t *testing.T) {
+	m := newModel(t, 80, 24)
+	m.svc.RepoPath = "/srv/build/workspaces/exampleos/release-engineering/nightly/ostree/repo"
+	head := func() string { return strings.SplitN(m.Render(), "\n", 2)[0] }
+	if h := head(); !strings.Contains(h, "/srv/build/") || !strings.Contains(h, "…") || !strings.Contains(h, "/ostree/repo  Refs") {
+		t.Fatalf("path not middle-cut: %q", h)
+	}
+	if !strings.Contains(m.Render(), "SUBJECT") || !strings.Contains(m.Render(), "component docs") {
+		t.Fatalf("refs at 80 columns lost the subject:\n%s", m.Render())
+	}
+	keys(t, m, "j", "j", "j", "enter", "m", "j", "enter")
+	h := head()
+	for _, w := range []string{"Tree ", "marked: ", "@"} {
+		if !strings.Contains(h, w) {
+			t.Errorf("header %q lacks %q", h, w)
+		}
+	}
+	if len([]rune(h)) != 80 {
+		t.Errorf("header is %d columns", len([]rune(h)))
+	}
+}

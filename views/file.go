@@ -308,7 +308,8 @@ func (s *File) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case FileStatMsg:
 		if msg.Err != nil {
-			return s, errCmd(fmt.Errorf("opening %s in commit %s: %w", s.path, s.commit.Short(), msg.Err))
+			// Nothing to show: go back and say why in the banner.
+			return s, tea.Sequence(backCmd, errCmd(fmt.Errorf("opening %s in commit %s: %w", s.path, s.commit.Short(), msg.Err)))
 		}
 		s.info, s.statted = msg.Info, true
 		if s.info.Size == 0 {

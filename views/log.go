@@ -87,6 +87,7 @@ type Log struct {
 	detErr  map[oid.Checksum]error
 	detReq  map[oid.Checksum]bool
 	marked  oid.Checksum
+	verW    int // longest version loaded, for the VERSION column
 }
 
 // NewLog returns the Log of ref (resolved lazily when head is zero), or of
@@ -181,7 +182,13 @@ func (s *Log) tableSize() (w, h int) {
 	}
 	w = s.w
 	if s.wide() {
-		w = s.w * 11 / 20
+		// The detail pane gets room for a labelled full checksum
+		// (9 + 64 columns) when the table keeps 60.
+		dw := s.w * 9 / 20
+		if s.w-75 >= 60 {
+			dw = 74
+		}
+		w = s.w - dw - 1
 	} else {
 		h = h - s.h*2/5
 	}
@@ -291,6 +298,9 @@ func (s *Log) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return s, nil // stale page (refreshed meanwhile)
 		}
 		s.commits = append(s.commits, msg.Commits...)
+		for _, c := range msg.Commits {
+			s.verW = max(s.verW, len([]rune(c.Version())))
+		}
 		s.next = oid.Checksum{}
 		if n := len(msg.Commits); n > 0 && !msg.Commits[n-1].Partial && msg.Commits[n-1].Commit != nil {
 			s.next = msg.Commits[n-1].Commit.Parent
@@ -438,8 +448,23 @@ func (s *Log) View() string {
 	return theme.Fit(table+"\n"+rule+"\n"+detail, s.w, s.h)
 }
 
+// logLayout sizes the table's columns: VERSION as wide as the longest
+// version (7 to 14), DATE without the time when SUBJECT would get < 20.
+func logLayout(w, verW int) []int {
+	cols := append([]Column(nil), logColumns...)
+	cols[1].Width = min(max(verW, 7), 14)
+	if w-(2+10+1+cols[1].Width+1+16+1) < 30 {
+		cols[2].Width = 10
+	}
+	return layoutColumns(cols, w)
+}
+
 func (s *Log) tableView(w, h int) string {
-	ws := layoutColumns(logColumns, w)
+	lw := w
+	if s.wide() {
+		lw-- // a blank column before the detail pane's rule
+	}
+	ws := logLayout(lw, s.verW)
 	titles := make([]string, len(logColumns))
 	for i, c := range logColumns {
 		titles[i] = c.Title
@@ -459,7 +484,7 @@ func (s *Log) tableView(w, h int) string {
 		}
 		date := ""
 		if !c.Time().IsZero() {
-			date = c.Time().Format("2006-01-02 15:04")
+			date = c.Time().Format("2006-01-02 15:04")[:ws[2]]
 		}
 		subject := mark + c.Subject()
 		if c.Partial {

@@ -213,6 +213,43 @@ func errCmd(err error) tea.Cmd { return func() tea.Msg { return ErrorMsg{Err: er
 
 func backCmd() tea.Msg { return BackMsg{} }
 
+// refsLayout chooses the Refs table's columns for width w so SUBJECT keeps
+// some room: the date shrinks to a day and then goes, then REF and VERSION
+// shrink. It returns the columns shown (indexes into refColumns) and widths.
+func refsLayout(w, longestRef, longestVersion int) (show []int, ws []int) {
+	ref := min(max(longestRef, 12), max(w*2/5, 12))
+	ver := min(max(longestVersion, 7), 14)
+	date := 16
+	minSubject := max(16, w/5)
+	used := func() int {
+		n := 2 + ref + 1 + 6 + 1 + 10 + 1 + ver + 1
+		if date > 0 {
+			n += date + 1
+		}
+		return n
+	}
+	for _, step := range []func() bool{
+		func() bool { date = 10; return true },
+		func() bool { date = 0; return true },
+		func() bool { ref = max(ref-(used()+minSubject-w), 16); return true },
+		func() bool { ver = 7; return true },
+	} {
+		if w-used() >= minSubject {
+			break
+		}
+		step()
+	}
+	show = []int{0, 1, 2, 3}
+	ws = []int{ref, 6, 10, ver}
+	if date > 0 {
+		show = append(show, 4)
+		ws = append(ws, date)
+	}
+	show = append(show, 5)
+	ws = append(ws, max(w-used(), 4))
+	return show, ws
+}
+
 var refColumns = []Column{{"REF", 0}, {"KIND", 6}, {"COMMIT", 10}, {"VERSION", 14}, {"DATE", 16}, {"SUBJECT", 0}}
 
 // View implements Screen.
@@ -220,21 +257,34 @@ func (s *Refs) View() string {
 	if s.w <= 0 || s.h <= 0 {
 		return ""
 	}
-	cols := append([]Column(nil), refColumns...)
-	longest := 0
+	longest, longestVer := 0, 0
 	for _, r := range s.all {
 		n := len([]rune(r.Name))
 		if r.AliasOf != "" {
 			n += 3 + len([]rune(r.AliasOf))
 		}
 		longest = max(longest, n)
+		longestVer = max(longestVer, len([]rune(versionOf(r))))
 	}
-	cols[0].Width = min(max(longest, 12), max(s.w*2/5, 12))
-	ws := layoutColumns(cols, s.w)
+	show, ws := refsLayout(s.w, longest, longestVer)
+	dateW := 0
+	for i, c := range show {
+		if c == 4 {
+			dateW = ws[i]
+		}
+	}
+	pick := func(cells []string) []string {
+		out := make([]string, len(show))
+		for i, c := range show {
+			out[i] = cells[c]
+		}
+		return out
+	}
 	titles := make([]string, len(refColumns))
 	for i, c := range refColumns {
 		titles[i] = c.Title
 	}
+	titles = pick(titles)
 	lines := []string{s.th.Column.Render(theme.FitLine(tableRow(titles, ws, false), s.w))}
 	if f := s.filter.View(s.th); f != "" {
 		lines = append(lines, f)
@@ -257,20 +307,24 @@ func (s *Refs) View() string {
 		}
 		date, short := "", ""
 		if r.Commit != nil {
-			date = r.Commit.Time().Format("2006-01-02 15:04")
+			date = r.Commit.Time().Format("2006-01-02 15:04")[:max(dateW, 0)]
 		}
 		if !r.Checksum.IsZero() {
 			short = r.Checksum.String()[:10]
 		}
-		cells := []string{name, r.Kind.String(), short, versionOf(r), date, subjectOf(r)}
+		cells := pick([]string{name, r.Kind.String(), short, versionOf(r), date, subjectOf(r)})
 		if sel {
 			lines = append(lines, s.th.Selected.Render(theme.FitLine(tableRow(cells, ws, true), s.w)))
 			continue
 		}
-		cells[0] = s.th.Accent.Render(theme.FitLine(cells[0], ws[0]))
-		cells[1] = s.th.Dim.Render(theme.FitLine(cells[1], ws[1]))
-		cells[2] = s.th.Dim.Render(theme.FitLine(cells[2], ws[2]))
-		cells[4] = s.th.Dim.Render(theme.FitLine(cells[4], ws[4]))
+		for i, c := range show {
+			switch c {
+			case 0:
+				cells[i] = s.th.Accent.Render(theme.FitLine(cells[i], ws[i]))
+			case 1, 2, 4:
+				cells[i] = s.th.Dim.Render(theme.FitLine(cells[i], ws[i]))
+			}
+		}
 		lines = append(lines, tableRow(cells, ws, false))
 	}
 	return theme.Fit(strings.Join(lines, "\n"), s.w, s.h)

@@ -97,6 +97,14 @@ type TreeLoadedMsg struct {
 	Err     error
 }
 
+// treeLinkMsg answers a symlink opened in the tree: the target directory's
+// listing when it is one, else the file to open.
+type treeLinkMsg struct {
+	dir   TreeLoadedMsg
+	file  OpenFileMsg
+	isDir bool
+}
+
 // Tree browses one commit's tree, a directory at a time.
 type Tree struct {
 	src     TreeSource
@@ -234,6 +242,13 @@ func (s *Tree) enter(dir string) tea.Cmd {
 // Update implements Screen.
 func (s *Tree) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch msg := msg.(type) {
+	case treeLinkMsg:
+		if !msg.isDir {
+			s.loading = false
+			return s, func() tea.Msg { return msg.file }
+		}
+		s.want, s.filter = "", Filter{}
+		return s.Update(msg.dir)
 	case TreeLoadedMsg:
 		s.loading = false
 		if msg.Err != nil {
@@ -305,6 +320,22 @@ func (s *Tree) open() tea.Cmd {
 		return s.enter(path.Join(s.dir, e.Name))
 	}
 	c, p := s.commit, path.Join(s.dir, e.Name)
+	if e.IsSymlink() {
+		// A link to a directory is browsed like the directory; anything
+		// else opens in the viewer (which follows links to files).
+		t := e.Target
+		if !path.IsAbs(t) {
+			t = path.Join(s.dir, t)
+		}
+		t = cleanDir(t)
+		s.back[s.dir] = e.Name
+		s.loading = true
+		src := s.src
+		return func() tea.Msg {
+			es, err := src.ReadDir(context.Background(), c, t)
+			return treeLinkMsg{TreeLoadedMsg{Dir: t, Entries: es}, OpenFileMsg{Commit: c, Path: p}, err == nil}
+		}
+	}
 	return func() tea.Msg { return OpenFileMsg{Commit: c, Path: p} }
 }
 
