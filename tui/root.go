@@ -573,9 +573,12 @@ func (m *Model) header() string {
 	right := ""
 	if !m.mark.Commit.IsZero() {
 		label := shortLabel(m.mark.Label, max(m.w*2/5-8, 12))
-		right = m.th.Marked.Render("marked: "+label) + " "
+		right = m.th.Marked.Inherit(m.th.Header).Render("marked: "+label) + m.th.Header.Render(" ")
 	}
-	lead := " " + m.th.Title.Render("grove") + " "
+	// Each piece carries the bar's background: an inner style's reset
+	// would otherwise end the bar early.
+	bar := m.th.Header.Render
+	lead := bar(" ") + m.th.Title.Inherit(m.th.Header).Render("grove") + bar(" ")
 	avail := m.w - lipglossWidth(lead) - lipglossWidth(right) - 1
 	crumbs := make([]string, len(m.stack))
 	for i, s := range m.stack {
@@ -586,15 +589,15 @@ func (m *Model) header() string {
 		trail = strings.Join(append([]string{"…"}, crumbs[i:]...), " › ")
 	}
 	trail = theme.FitLine(trail, min(lipglossWidth(trail), max(avail, 0)))
-	left := lead + trail
+	left := lead + bar(trail)
 	if room := avail - lipglossWidth(trail) - 2; room >= min(12, lipglossWidth(m.svc.RepoPath)) {
-		left = lead + m.th.Dim.Render(theme.MiddleEllipsis(m.svc.RepoPath, room)) + "  " + trail
+		left = lead + m.th.Dim.Inherit(m.th.Header).Render(theme.MiddleEllipsis(m.svc.RepoPath, room)) + bar("  "+trail)
 	}
 	gap := m.w - lipglossWidth(left) - lipglossWidth(right)
 	if gap < 1 {
-		return m.th.Header.Render(theme.FitLine(left, m.w))
+		return theme.FitLine(left, m.w)
 	}
-	return m.th.Header.Render(left + strings.Repeat(" ", gap) + right)
+	return left + bar(strings.Repeat(" ", gap)) + right
 }
 
 // shortLabel fits a mark label ("ref@checksum") in width columns, keeping
