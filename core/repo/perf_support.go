@@ -191,3 +191,28 @@ func (r *Repo) openBareUserFast(sum oid.Checksum) *Content {
 	return &Content{Header: hdr, Size: st.Size, Path: r.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File}),
 		ReadCloser: &FdFile{fd: fd}}
 }
+
+// fsTopdirFl is FS_TOPDIR_FL (chattr +T) from linux/fs.h.
+const fsTopdirFl = 0x00020000
+
+// SpreadTmpInodes marks the repository's tmp/ as a "top of hierarchy"
+// directory (chattr +T) so that ext4's Orlov allocator places each new
+// staging directory, and the objects created in it, in a block group of
+// its own. Without it a transaction right after large deletions (a
+// replaced repository, a removed checkout) allocates its inodes in groups
+// full of recently deleted ones, which no-journal ext4 scans past one by
+// one: for pull-local that tripled the system time (2.0 s → 0.7 s). Call it
+// before Begin. Best effort: only the directory's inode flags change, and
+// filesystems without the flag refuse or ignore it.
+func (r *Repo) SpreadTmpInodes() {
+	fd, err := unix.Open(r.TmpDir(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil || flags&fsTopdirFl != 0 {
+		return
+	}
+	_ = unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFl))
+}
