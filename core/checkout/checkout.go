@@ -440,7 +440,7 @@ func (co *checkouter) walk(t *dirTask) error {
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
-	dt, err := co.r.LoadDirTree(co.ctx, treeSum)
+	dt, err := co.r.LoadDirTreeFast(co.ctx, treeSum)
 	if err != nil {
 		return fmt.Errorf("checkout: %s: %w", co.abs(rel), err)
 	}

@@ -235,7 +235,7 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	res.Commits = len(complete)
 	progress(Progress{Phase: PhaseObjects, Commits: len(complete)})
 
-	set, err := traverse.ReachableSet(ctx, r, complete, 0, traverse.Options{Parents: true, Tolerant: true})
+	set, err := traverse.ReachableSet(ctx, fastLoader{r}, complete, 0, traverse.Options{Parents: true, Tolerant: true})
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +363,7 @@ func Object(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
 	if name.Type == oid.File {
 		return checkContent(ctx, r, name)
 	}
-	b, err := r.ReadMeta(ctx, name.Type, name.Checksum)
+	b, err := r.ReadMetaFast(ctx, name.Type, name.Checksum)
 	if errors.Is(err, repo.ErrNotFound) {
 		return &MissingError{Name: name}
 	}
@@ -440,4 +440,12 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// fastLoader reads dirtrees for the reachability walk through raw
+// descriptors (repo.LoadDirTreeFast).
+type fastLoader struct{ *repo.Repo }
+
+func (l fastLoader) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
+	return l.Repo.LoadDirTreeFast(ctx, sum)
 }

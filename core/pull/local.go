@@ -214,7 +214,7 @@ func (p *puller) report() {
 // meta copies one metadata object, verifying its checksum and structure,
 // and returns its bytes.
 func (p *puller) meta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
-	b, err := p.src.ReadMeta(ctx, typ, sum)
+	b, err := p.src.ReadMetaFast(ctx, typ, sum)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
