@@ -103,7 +103,6 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 		res.Refs[ref] = sum
 	}
 
-	dst.SpreadTmpInodes()
 	tx, err := dst.Begin(ctx)
 	if err != nil {
 		return nil, err

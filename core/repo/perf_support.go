@@ -216,8 +216,8 @@ const fsTopdirFl = 0x00020000
 // its own. Without it a transaction right after large deletions (a
 // replaced repository, a removed checkout) allocates its inodes in groups
 // full of recently deleted ones, which no-journal ext4 scans past one by
-// one: for pull-local that tripled the system time (2.0 s → 0.7 s). Call it
-// before Begin. Best effort: only the directory's inode flags change, and
+// one: for pull-local that tripled the system time (2.0 s → 0.7 s). Begin calls
+// it. Best effort: only the directory's inode flags change, and
 // filesystems without the flag refuse or ignore it.
 func (r *Repo) SpreadTmpInodes() {
 	fd, err := unix.Open(r.TmpDir(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

@@ -57,6 +57,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 		return nil, err
 	}
 	r.cleanStaleStaging()
+	r.SpreadTmpInodes()
 	dir, err := os.MkdirTemp(r.TmpDir(), "staging-grove-")
 	if err != nil {
 		unlock()
