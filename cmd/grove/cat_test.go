@@ -5,7 +5,7 @@ import "testing"
 func TestCatMatchesOstree(t *testing.T) {
 	t.Parallel()
 	f := inspectFixture(t)
-	for _, p := range []string{f.archive, f.bareUser, f.grove} {
+	for _, p := range f.all() {
 		for _, args := range [][]string{
 			{"cat", "main", "/small.txt"}, {"cat", "main", "big.bin", "/empty", "/etc/os-release"},
 			{"cat", "main", "/usr/bin/relative-link"}, {"cat", "main", "/usr/bin/absolute-link"},

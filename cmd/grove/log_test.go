@@ -22,10 +22,16 @@ import (
 // tests: made once per test binary by the real ostree (archive and
 // bare-user) and by grove (archive).
 type inspectRepos struct {
-	archive, bareUser, grove string
+	archive, bareUser, bare, bareUserOnly, grove string
+}
+
+// all lists every fixture repository: ostree-made ones in each mode, then grove's.
+func (f inspectRepos) all() []string {
+	return []string{f.archive, f.bareUser, f.bare, f.bareUserOnly, f.grove}
 }
 
 var (
+	inspFixtureDir   string // removed by TestMain
 	inspFixtureOnce  sync.Once
 	inspFixtureRepos inspectRepos
 )
@@ -50,8 +56,11 @@ func buildInspectFixture(t *testing.T) inspectRepos {
 	repotest.RichTree(t, tree)
 	small := filepath.Join(dir, "small")
 	repotest.WriteFile(t, small+"/hello", "hello\n", 0o644)
-	out := inspectRepos{archive: dir + "/archive", bareUser: dir + "/bare-user", grove: dir + "/grove"}
-	for _, m := range []struct{ path, mode string }{{out.archive, "archive"}, {out.bareUser, "bare-user"}} {
+	inspFixtureDir = dir
+	out := inspectRepos{archive: dir + "/archive", bareUser: dir + "/bare-user", bare: dir + "/bare",
+		bareUserOnly: dir + "/bare-user-only", grove: dir + "/grove"}
+	for _, m := range []struct{ path, mode string }{{out.archive, "archive"}, {out.bareUser, "bare-user"},
+		{out.bare, "bare"}, {out.bareUserOnly, "bare-user-only"}} {
 		o := func(args ...string) { repotest.Ostree(t, append([]string{"--repo=" + m.path}, args...)...) }
 		o("init", "--mode="+m.mode)
 		common := []string{"--owner-uid=0", "--owner-gid=0"}
@@ -154,7 +163,7 @@ func inspSortLines(s string) string {
 func TestLogMatchesOstree(t *testing.T) {
 	t.Parallel()
 	f := inspectFixture(t)
-	for _, p := range []string{f.archive, f.bareUser, f.grove} {
+	for _, p := range f.all() {
 		for _, args := range [][]string{
 			{"log", "main"}, {"log", "--raw", "main"}, {"log", "main^"}, {"log", "stable"},
 			{"log", "other/branch"}, {"log", "origin:remote/ref"}, {"log", "nope"}, {"log"},

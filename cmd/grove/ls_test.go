@@ -5,7 +5,7 @@ import "testing"
 func TestLsMatchesOstree(t *testing.T) {
 	t.Parallel()
 	f := inspectFixture(t)
-	for _, p := range []string{f.archive, f.bareUser, f.grove} {
+	for _, p := range f.all() {
 		for _, args := range [][]string{
 			{"ls", "main"}, {"ls", "-R", "main"}, {"ls", "-R", "-C", "-X", "main"},
 			{"ls", "-R", "--nul-filenames-only", "main"}, {"ls", "-d", "main", "/usr"},

@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if inspFixtureDir != "" {
+		os.RemoveAll(inspFixtureDir)
+	}
 	os.Exit(code)
 }
 

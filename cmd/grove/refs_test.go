@@ -5,7 +5,7 @@ import "testing"
 func TestRefsListingMatchesOstree(t *testing.T) {
 	t.Parallel()
 	f := inspectFixture(t)
-	for _, p := range []string{f.archive, f.bareUser, f.grove} {
+	for _, p := range f.all() {
 		for _, args := range [][]string{
 			{"refs"}, {"refs", "--list"}, {"refs", "other"}, {"refs", "--list", "other"}, {"refs", "main"},
 			{"refs", "origin:"}, {"refs", "origin"}, {"refs", "--list", "origin:remote"}, {"refs", "origin:remote"},

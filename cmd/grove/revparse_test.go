@@ -11,7 +11,7 @@ import (
 func TestRevParseMatchesOstree(t *testing.T) {
 	t.Parallel()
 	f := inspectFixture(t)
-	for _, p := range []string{f.archive, f.bareUser, f.grove} {
+	for _, p := range f.all() {
 		head := strings.TrimSpace(grove(t, "--repo="+p, "rev-parse", "main"))
 		for _, args := range [][]string{
 			{"rev-parse", "main"}, {"rev-parse", "main^"}, {"rev-parse", "main^^"}, {"rev-parse", "stable"},

@@ -25,7 +25,7 @@ func inspObjectsOf(t *testing.T, repoPath string) []string {
 func TestShowMatchesOstree(t *testing.T) {
 	t.Parallel()
 	f := inspectFixture(t)
-	for _, p := range []string{f.archive, f.bareUser, f.grove} {
+	for _, p := range f.all() {
 		cases := [][]string{
 			{"show", "main"}, {"show", "main^"}, {"show", "other/branch"}, {"show", "--raw", "main"},
 			{"show", "-B", "main"}, {"show", "--print-related", "main"},
