@@ -2,7 +2,7 @@
 #   make bench BENCHFLAGS='-runs 3 -rows commit'
 BENCHFLAGS ?=
 
-.PHONY: test bench
+.PHONY: test bench bench-tui
 
 # test runs every test: unit, real-ostree interop, FUSE and tmux tests.
 test:
@@ -11,3 +11,8 @@ test:
 
 bench:
 	go run ./bench/cmd/bench $(BENCHFLAGS)
+
+# bench-tui times the terminal UI on a 10,000-commit, 50,000-file repository
+# (cached in bench/_cache/tui-repo) and writes bench/results/tui.md.
+bench-tui:
+	go run ./bench/tui

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/theme"
@@ -40,6 +41,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Output != nil {
 		popts = append(popts, tea.WithOutput(opts.Output))
+	} else {
+		// lipgloss detected stdout's colour profile when it was loaded;
+		// detecting again costs another `tmux info` run (30-50 ms of the
+		// first frame) inside tmux.
+		popts = append(popts, tea.WithColorProfile(lipgloss.Writer.Profile))
 	}
 	_, err := tea.NewProgram(m, popts...).Run()
 	m.cancel()
