@@ -173,7 +173,7 @@ func (s *Log) ActionContext() ActionContext {
 }
 
 // wide: the detail pane sits beside the table instead of below it.
-func (s *Log) wide() bool { return s.w >= 100 }
+func (s *Log) wide() bool { return s.w >= 120 }
 
 func (s *Log) tableSize() (w, h int) {
 	h = s.h - 1 // column heading

@@ -48,7 +48,7 @@ func TestTUINoColorRemovesColoursInTmux(t *testing.T) {
 		if noColor {
 			env = append(env, "NO_COLOR=1")
 		}
-		x.run(append([]string{"-2", "new-session", "-d", "-s", "grove", "-x", "100", "-y", "30"},
+		x.run(append([]string{"-2", "new-session", "-d", "-s", "grove", "-x", "120", "-y", "40"},
 			append(env, groveBin, "--repo="+r, "tui")...)...)
 		t.Cleanup(func() { exec.Command("tmux", "-S", x.sock, "kill-server").Run() })
 		x.waitFor("exampleos/x86_64/base", "q quit")
