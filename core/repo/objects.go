@@ -252,20 +252,24 @@ type inflater struct {
 	left int64
 }
 
-func (z *inflater) Read(p []byte) (int, error) {
-	if z.left <= 0 {
+func (z *inflater) Read(p []byte) (int, error) { return readSized(z.zr, &z.left, p) }
+
+// readSized reads a .filez payload from its inflater zr, insisting on
+// exactly the size the header declared (left counts down to zero).
+func readSized(zr io.Reader, left *int64, p []byte) (int, error) {
+	if *left <= 0 {
 		var one [1]byte
-		if n, _ := z.zr.Read(one[:]); n > 0 {
+		if n, _ := zr.Read(one[:]); n > 0 {
 			return 0, fmt.Errorf("%w: archive payload longer than its header says", object.ErrMalformed)
 		}
 		return 0, io.EOF
 	}
-	if int64(len(p)) > z.left {
-		p = p[:z.left]
+	if int64(len(p)) > *left {
+		p = p[:*left]
 	}
-	n, err := z.zr.Read(p)
-	z.left -= int64(n)
-	if err == io.EOF && z.left > 0 {
+	n, err := zr.Read(p)
+	*left -= int64(n)
+	if err == io.EOF && *left > 0 {
 		return n, fmt.Errorf("%w: archive payload shorter than its header says", object.ErrMalformed)
 	}
 	if err == io.EOF {

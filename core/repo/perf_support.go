@@ -3,7 +3,6 @@ package repo
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"sync"
 
@@ -110,27 +109,7 @@ func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
 }
 
 // Read behaves like inflater.Read: exactly the declared size or an error.
-func (z *archiveReader) Read(p []byte) (int, error) {
-	if z.left <= 0 {
-		var one [1]byte
-		if n, _ := z.zr.Read(one[:]); n > 0 {
-			return 0, fmt.Errorf("%w: archive payload longer than its header says", object.ErrMalformed)
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > z.left {
-		p = p[:z.left]
-	}
-	n, err := z.zr.Read(p)
-	z.left -= int64(n)
-	if err == io.EOF && z.left > 0 {
-		return n, fmt.Errorf("%w: archive payload shorter than its header says", object.ErrMalformed)
-	}
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
+func (z *archiveReader) Read(p []byte) (int, error) { return readSized(z.zr, &z.left, p) }
 
 func (z *archiveReader) Close() error {
 	if z.fd < 0 {
