@@ -69,7 +69,8 @@ func dirEntry(ctx context.Context, r *repo.Repo, path, name string, tree, meta o
 }
 
 func fileEntry(ctx context.Context, r *repo.Repo, path, name string, sum oid.Checksum) (*Entry, error) {
-	c, err := r.OpenFile(ctx, sum)
+	// Only the header is needed: the fast path reuses pooled inflaters.
+	c, err := r.OpenFileFast(ctx, sum)
 	if err != nil {
 		return nil, err
 	}
