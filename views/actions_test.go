@@ -182,7 +182,7 @@ func TestUnionAndPruneForms(t *testing.T) {
 	}
 	s, _ = keys(s, "space", "tab", "backspace", "backspace")
 	s = typeText(s, "2")
-	s, _ = keys(s, "ctrl+s", "y")
+	_, _ = keys(s, "ctrl+s", "y")
 	if r := f.ran; len(r) != 0 {
 		t.Fatal("ran before the command was executed")
 	}

@@ -273,7 +273,7 @@ func TestTreeFilterNarrowsAndEscClears(t *testing.T) {
 		t.Fatalf("filter: capturing %v, %d shown", s.Capturing(), len(tr.shown))
 	}
 	golden.RequireEqual(t, s.View())
-	s, _ = press(s, "enter", "esc")
+	_, _ = press(s, "enter", "esc")
 	if len(tr.shown) != 2 {
 		t.Fatalf("esc did not clear: %d shown", len(tr.shown))
 	}

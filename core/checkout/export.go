@@ -78,7 +78,6 @@ type exporter struct {
 	w      *bufio.Writer
 	mtime  uint64
 	prefix string
-	buf    []byte
 }
 
 func (e *exporter) name(rel string) string {

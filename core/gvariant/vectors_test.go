@@ -113,10 +113,7 @@ func TestGLibVectors(t *testing.T) {
 func TestGLibNormalForm(t *testing.T) {
 	n := 0
 	for _, v := range loadVectors(t) {
-		ms := v.Mutations
-		for _, m := range v.Extra {
-			ms = append(ms, m)
-		}
+		ms := append(v.Mutations, v.Extra...)
 		for _, m := range ms {
 			ts := m.Type
 			if ts == "" {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/groveos/grove/core/internal/fsutil"
@@ -37,7 +36,6 @@ type Repo struct {
 	zlibLevel   int
 	noXattrs    bool
 	lockTimeout time.Duration
-	lockFile    *os.File
 	parent      *Repo
 }
 
@@ -235,5 +233,3 @@ func (r *Repo) LockShared(ctx context.Context) (func(), error) { return r.lock(c
 func isNotExist(err error) bool {
 	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR)
 }
-
-func hasPrefixDir(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
