@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/groveos/grove/core/object"
@@ -104,12 +105,33 @@ func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
 		return nil
 	}
 	z.left = int64(size)
-	c.ReadCloser = z
+	c.ReadCloser = &archiveHandle{z: z}
 	return c
 }
 
 // Read behaves like inflater.Read: exactly the declared size or an error.
 func (z *archiveReader) Read(p []byte) (int, error) { return readSized(z.zr, &z.left, p) }
+
+// archiveHandle is what callers hold: closing it twice (a deferred Close
+// after an explicit one) must not return the pooled reader twice, or close
+// a descriptor that its next user now owns.
+type archiveHandle struct{ z *archiveReader }
+
+func (h *archiveHandle) Read(p []byte) (int, error) {
+	if h.z == nil {
+		return 0, os.ErrClosed
+	}
+	return h.z.Read(p)
+}
+
+func (h *archiveHandle) Close() error {
+	if h.z == nil {
+		return nil
+	}
+	z := h.z
+	h.z = nil
+	return z.Close()
+}
 
 func (z *archiveReader) Close() error {
 	if z.fd < 0 {

@@ -250,3 +250,31 @@ func TestLockExcludesConcurrentOstree(t *testing.T) {
 		t.Fatalf("Begin under an exclusive lock = %v, want ErrLocked", err)
 	}
 }
+
+// Closing an archive object twice must not hand its pooled reader to two
+// later users: the second open must still read its own bytes.
+func TestOpenFileFastDoubleCloseIsHarmless(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	tx, _ := r.Begin(ctx)
+	a := writeFile(t, tx, "first object\n")
+	b := writeFile(t, tx, "second object\n")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.OpenFileFast(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	d, err := r.OpenFileFast(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // again: must not touch d's pooled reader
+	var got bytes.Buffer
+	if _, err := got.ReadFrom(d); err != nil || got.String() != "second object\n" {
+		t.Fatalf("read %q, %v", got.String(), err)
+	}
+	d.Close()
+}
