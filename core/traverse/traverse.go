@@ -28,6 +28,7 @@ type Loader interface {
 // SkipDir, returned by a Visitor for a dirtree, skips that directory's
 // contents; returned for a commit, it skips the commit's tree (its parents
 // are still walked).
+//
 //lint:ignore ST1012 named like fs.SkipDir, which it mirrors
 var SkipDir = errors.New("traverse: skip this directory")
 
