@@ -146,6 +146,25 @@ func (f *Filter) Key(msg tea.KeyPressMsg) (used, changed bool) {
 	return true, false
 }
 
+// Handle does a list screen's filter keys: typing while the filter is
+// active, start (usually "/") opening it, and back (esc) clearing a
+// non-empty filter before it can mean "go back". used reports that msg was
+// consumed; refilter that the visible rows must be recomputed.
+func (f *Filter) Handle(msg tea.KeyPressMsg, start, back key.Binding) (used, refilter bool) {
+	if used, changed := f.Key(msg); used {
+		return true, changed || !f.Active
+	}
+	switch {
+	case key.Matches(msg, start):
+		f.Active = true
+		return true, true
+	case key.Matches(msg, back) && f.Text != "":
+		f.Text = ""
+		return true, true
+	}
+	return false, false
+}
+
 // Match reports whether any of fields contains the filter (case-insensitive).
 func (f *Filter) Match(fields ...string) bool {
 	if f.Text == "" {

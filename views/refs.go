@@ -172,23 +172,15 @@ func (s *Refs) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		s.all, s.loaded = msg.refs, true
 		s.applyFilter()
 	case tea.KeyPressMsg:
-		if used, changed := s.filter.Key(msg); used {
-			if changed || !s.filter.Active {
+		if used, refilter := s.filter.Handle(msg, s.keys.Filter, s.keys.Back); used {
+			if refilter {
 				s.applyFilter()
 			}
 			return s, nil
 		}
 		switch {
 		case s.nav.Key(s.keys.NavKeys, msg):
-		case key.Matches(msg, s.keys.Filter):
-			s.filter.Active = true
-			s.applyFilter()
 		case key.Matches(msg, s.keys.Back):
-			if s.filter.Text != "" {
-				s.filter.Text = ""
-				s.applyFilter()
-				return s, nil
-			}
 			return s, backCmd
 		case key.Matches(msg, s.keys.Open):
 			if r, ok := s.Selected(); ok {

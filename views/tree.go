@@ -262,23 +262,15 @@ func (s *Tree) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case MarkedMsg:
 		s.marked = msg.Commit
 	case tea.KeyPressMsg:
-		if used, changed := s.filter.Key(msg); used {
-			if changed || !s.filter.Active {
+		if used, refilter := s.filter.Handle(msg, s.keys.Filter, s.keys.Back); used {
+			if refilter {
 				s.applyFilter(s.selectedName())
 			}
 			return s, nil
 		}
 		switch {
 		case s.nav.Key(s.keys.NavKeys, msg):
-		case key.Matches(msg, s.keys.Filter):
-			s.filter.Active = true
-			s.applyFilter(s.selectedName())
 		case key.Matches(msg, s.keys.Back):
-			if s.filter.Text != "" {
-				s.filter.Text = ""
-				s.applyFilter(s.selectedName())
-				return s, nil
-			}
 			if s.dir != "/" {
 				return s, s.enter(path.Dir(s.dir))
 			}
