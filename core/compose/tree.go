@@ -232,10 +232,5 @@ func (t *Tree) Write(ctx context.Context, w MetaWriter) (oid.Checksum, error) {
 	}
 	sort.Slice(dt.Files, func(i, j int) bool { return dt.Files[i].Name < dt.Files[j].Name })
 	sort.Slice(dt.Dirs, func(i, j int) bool { return dt.Dirs[i].Name < dt.Dirs[j].Name })
-	sum, err := w.WriteMeta(ctx, oid.DirTree, dt.Marshal())
-	if err != nil {
-		return sum, err
-	}
-	// Once written, the tree can be treated as unchanged base.
-	return sum, nil
+	return w.WriteMeta(ctx, oid.DirTree, dt.Marshal())
 }

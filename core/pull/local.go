@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"slices"
 	"sync"
@@ -372,8 +371,7 @@ func (p *puller) content(ctx context.Context, sum oid.Checksum) error {
 		return fmt.Errorf("pull: %w", err)
 	}
 	defer c.Close()
-	var payload io.Reader = c
-	if err := p.tx.WriteContentAs(ctx, sum, c.Header, payload, c.Size); err != nil {
+	if err := p.tx.WriteContentAs(ctx, sum, c.Header, c, c.Size); err != nil {
 		return fmt.Errorf("pull: %s: %w", name, err)
 	}
 	p.prog.content.Add(1)
