@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -60,11 +61,35 @@ func repoPath() (string, error) {
 }
 
 func main() {
+	defer profile()()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
+		stopProfile()
 		os.Exit(1)
 	}
+}
+
+// stopProfile ends the CPU profile; a no-op unless GROVE_CPUPROFILE is set.
+var stopProfile = func() {}
+
+// profile writes a CPU profile of the whole command to $GROVE_CPUPROFILE
+// (hidden: for bench/ and for finding where a verb spends its time).
+func profile() func() {
+	p := os.Getenv("GROVE_CPUPROFILE")
+	if p == "" {
+		return stopProfile
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return stopProfile
+	}
+	if pprof.StartCPUProfile(f) != nil {
+		f.Close()
+		return stopProfile
+	}
+	stopProfile = func() { pprof.StopCPUProfile(); f.Close(); stopProfile = func() {} }
+	return func() { stopProfile() }
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/pprof"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -63,14 +62,6 @@ func runTUI(ctx context.Context, useDemo, keep bool) error {
 	}
 	if path == "" {
 		path = "repo"
-	}
-	if p := os.Getenv("GROVE_CPUPROFILE"); p != "" { // hidden: for bench/tui
-		if f, err := os.Create(p); err == nil {
-			if pprof.StartCPUProfile(f) == nil {
-				defer pprof.StopCPUProfile()
-			}
-			defer f.Close()
-		}
 	}
 	r, err := repo.Open(ctx, path)
 	if err != nil {

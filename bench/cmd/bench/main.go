@@ -31,6 +31,7 @@ type options struct {
 	timeout  time.Duration
 	out      string
 	keepWork bool
+	work     string
 
 	loadStart string // /proc/loadavg when the timed rows began
 }
@@ -57,6 +58,7 @@ func main() {
 	flag.StringVar(&o.tree, "tree", "", "tree to commit (default: prepared and cached in bench/cache)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for one timed command")
 	flag.StringVar(&o.out, "out", "bench/results/latest.md", "markdown report to write")
+	flag.StringVar(&o.work, "work", "", "scratch directory (default bench/_work; give each concurrent run its own)")
 	flag.BoolVar(&o.keepWork, "keep", false, "keep scratch dirs of failed grove runs in bench/work/failed")
 	flag.Parse()
 	var err error
@@ -82,6 +84,11 @@ func mainErr(o *options) error {
 		return err
 	}
 	work := filepath.Join(root, "bench", "_work") // "_": invisible to go list ./...
+	if o.work != "" {
+		if work, err = filepath.Abs(o.work); err != nil {
+			return err
+		}
+	}
 	if o.ostree, err = exec.LookPath(o.ostree); err != nil {
 		return fmt.Errorf("ostree: %w", err)
 	}
