@@ -92,3 +92,88 @@ func TestDevInoReusesOnlyUnchangedHardlinks(t *testing.T) {
 		t.Error("dir/b replaced by rename kept its old checksum")
 	}
 }
+
+// TestDevInoHonoursModifier imports a hardlink checkout with the devino
+// cache under modifiers that change file metadata: a hit may only be
+// reused where the modifier leaves the object as it is, so the tree must
+// be the one the same modifier gives when importing the original files.
+// (Without the cache a bare-user checkout is not the original: its inodes
+// carry user.ostreemeta, which a plain read commits as an xattr.)
+func TestDevInoHonoursModifier(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeBareUser)
+	src := filepath.Join(t.TempDir(), "src")
+	for _, n := range []string{"a", "b", "sub/c", "sub/d"} {
+		repotest.WriteFile(t, filepath.Join(src, n), "content of "+n+"\n", 0o644)
+	}
+	write := func(dir string, mod *compose.Modifier) (oid.Checksum, compose.Progress) {
+		t.Helper()
+		tx, err := r.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Abort()
+		var last compose.Progress
+		root, err := compose.ImportDir(ctx, tx, dir, mod, func(p compose.Progress) { last = p })
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := root.Write(ctx, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return sum, last
+	}
+	tx, err := r.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := compose.ImportDir(ctx, tx, src, compose.NoModifier(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{Subject: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	co := filepath.Join(t.TempDir(), "co")
+	if err := checkout.Checkout(ctx, r, commit, co, checkout.Options{User: true}); err != nil {
+		t.Fatal(err)
+	}
+	devino, err := r.ScanHardlinks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods := map[string]func(*compose.Modifier){
+		"none":                  func(*compose.Modifier) {},
+		"owner uid":             func(m *compose.Modifier) { m.OwnerUID = 4242 },
+		"owner gid":             func(m *compose.Modifier) { m.OwnerGID = 4242 },
+		"canonical permissions": func(m *compose.Modifier) { m.CanonicalPermissions = true },
+		"statoverride +":        func(m *compose.Modifier) { m.ModeAdd = map[string]uint32{"/sub/c": 0o4000} },
+		"statoverride =":        func(m *compose.Modifier) { m.ModeSet = map[string]uint32{"/a": 0o600} },
+		"skip xattrs":           func(m *compose.Modifier) { m.SkipXattrs = true },
+	}
+	for name, set := range mods {
+		t.Run(name, func(t *testing.T) {
+			plain := compose.NoModifier()
+			set(plain)
+			want, _ := write(src, plain)
+			cached := compose.NoModifier()
+			set(cached)
+			cached.DevIno = devino
+			got, prog := write(co, cached)
+			if got != want {
+				t.Errorf("with the devino cache the tree is %s, without %s", got, want)
+			}
+			if name == "none" && prog.Reused != 4 {
+				t.Errorf("identity modifier reused %d files, want all 4", prog.Reused)
+			}
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -131,6 +130,9 @@ type importer struct {
 	err     error
 	cancel  context.CancelFunc
 	treeMu  sync.Mutex
+
+	identity    bool            // the modifier changes no file's metadata (paths aside)
+	inoReliable map[uint64]bool // per device: getdents' d_ino is st_ino (walker only)
 }
 
 type fileJob struct {
@@ -148,7 +150,9 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, progress: progress, cancel: cancel}
+	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, progress: progress, cancel: cancel,
+		inoReliable: map[uint64]bool{}}
+	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.skipXattrs(im.r)
 	n := importWorkers()
 	im.jobs = make(chan fileJob, 4*n)
 	for i := 0; i < n; i++ {
@@ -157,13 +161,21 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	}
 	var st unix.Stat_t
 	var root *Tree
-	err := unix.Stat(dir, &st)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Fstat(fd, &st)
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("compose: %s: %w", dir, err)
 	} else if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		unix.Close(fd)
 		err = fmt.Errorf("compose: %s is not a directory", dir)
 	} else {
-		root, err = im.dir(dir, "/", &st)
+		root, err = im.dir(fd, strings.TrimSuffix(dir, "/"), "/", &st)
+		unix.Close(fd)
 	}
 	close(im.jobs)
 	im.wg.Wait()
@@ -197,9 +209,10 @@ func join(rel, name string) string {
 	return rel + "/" + name
 }
 
-// dir walks one directory: subdirectories recursively in this goroutine,
-// files handed to the workers.
-func (im *importer) dir(path, rel string, st *unix.Stat_t) (*Tree, error) {
+// dir walks one directory, open at fd: subdirectories recursively in this
+// goroutine, files handed to the workers, unchanged hardlinks into the
+// repository (--link-checkout-speedup) named right here.
+func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error) {
 	if err := im.ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -218,46 +231,90 @@ func (im *importer) dir(path, rel string, st *unix.Stat_t) (*Tree, error) {
 		return nil, err
 	}
 	t := NewTree(metaSum)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("compose: %w", err)
-	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("compose: read %s: %w", path, err)
-	}
-	for _, name := range names {
+	inoOK := im.direntInoReliable(fd, st.Dev)
+	err = fsutil.ReadDirents(fd, func(d fsutil.Dirent) error {
+		name := d.Name
 		if err := object.ValidateName(name); err != nil {
-			return nil, fmt.Errorf("compose: %s: %w", path, err)
+			return fmt.Errorf("compose: %s: %w", path, err)
 		}
-		child, childRel := filepath.Join(path, name), join(rel, name)
+		childRel := join(rel, name)
+		if inoOK && d.Type == unix.DT_REG && im.reuseAsIs(childRel) {
+			if sum, ok := im.mod.DevIno[repo.DevIno{Dev: st.Dev, Ino: d.Ino}]; ok {
+				im.treeMu.Lock()
+				t.files[name] = sum
+				im.treeMu.Unlock()
+				im.prog.reused.Add(1)
+				if im.prog.scanned.Add(1)%256 == 0 {
+					im.report()
+				}
+				return nil
+			}
+		}
+		child := path + "/" + name
 		var cst unix.Stat_t
-		if err := unix.Lstat(child, &cst); err != nil {
-			return nil, fmt.Errorf("compose: lstat %s: %w", child, err)
+		if err := unix.Fstatat(fd, name, &cst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("compose: lstat %s: %w", child, err)
 		}
 		switch cst.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			if im.mod.Skip[childRel] {
 				im.mod.apply(im.r, childRel, new(uint32), new(uint32), new(uint32))
-				continue
+				return nil
 			}
-			sub, err := im.dir(child, childRel, &cst)
+			cfd, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 			if err != nil {
-				return nil, err
+				return fmt.Errorf("compose: open %s: %w", child, err)
+			}
+			sub, err := im.dir(cfd, child, childRel, &cst)
+			unix.Close(cfd)
+			if err != nil {
+				return err
 			}
 			t.dirs[name] = sub
 		case unix.S_IFREG, unix.S_IFLNK:
 			select {
 			case im.jobs <- fileJob{path: child, rel: childRel, st: cst, tree: t, name: name}:
 			case <-im.ctx.Done():
-				return nil, im.ctx.Err()
+				return im.ctx.Err()
 			}
 		default:
-			return nil, fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
+			return fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
 		}
+		return nil
+	})
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), "compose:") && !errors.Is(err, ErrUnsupported) && im.ctx.Err() == nil {
+			err = fmt.Errorf("compose: read %s: %w", path, err)
+		}
+		return nil, err
 	}
 	return t, nil
+}
+
+// reuseAsIs reports whether a devino hit at path may be taken without
+// looking at the file: the modifier changes nothing there, so the object
+// the inode is a hardlink of is exactly what a full read would commit.
+func (im *importer) reuseAsIs(path string) bool {
+	if len(im.mod.DevIno) == 0 || !im.identity {
+		return false
+	}
+	if _, ok := im.mod.ModeAdd[path]; ok {
+		return false
+	}
+	if _, ok := im.mod.ModeSet[path]; ok {
+		return false
+	}
+	return !im.mod.Skip[path]
+}
+
+// direntInoReliable caches fsutil.DirentInoReliable per device.
+func (im *importer) direntInoReliable(fd int, dev uint64) bool {
+	ok, seen := im.inoReliable[dev]
+	if !seen {
+		ok = fsutil.DirentInoReliable(fd)
+		im.inoReliable[dev] = ok
+	}
+	return ok
 }
 
 func (im *importer) worker() {
