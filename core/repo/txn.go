@@ -33,6 +33,7 @@ type Txn struct {
 	mu      sync.Mutex
 	subdirs map[string]bool
 	staged  map[oid.ObjectName]bool
+	present map[oid.ObjectName]bool // found in the repository already
 	refs    []refUpdate
 	done    bool
 	stats   TxnStats
@@ -79,12 +80,23 @@ func (tx *Txn) Stats() TxnStats {
 // Has reports whether name is already stored or staged.
 func (tx *Txn) Has(ctx context.Context, name oid.ObjectName) (bool, error) {
 	tx.mu.Lock()
-	staged := tx.staged[name]
+	known := tx.staged[name] || tx.present[name]
 	tx.mu.Unlock()
-	if staged {
+	if known {
 		return true, nil
 	}
-	return tx.r.HasObject(ctx, name)
+	// Remembered because the same objects are asked about again and
+	// again: most directories share a handful of dirmetas.
+	ok, err := tx.r.HasObject(ctx, name)
+	if ok {
+		tx.mu.Lock()
+		if tx.present == nil {
+			tx.present = map[oid.ObjectName]bool{}
+		}
+		tx.present[name] = true
+		tx.mu.Unlock()
+	}
+	return ok, err
 }
 
 // stagePath returns where name is staged, creating its fan-out directory.
@@ -181,6 +193,12 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		payload, size = nil, 0
 		if r.mode != ModeArchive && r.mode != ModeBareUser {
 			return tx.writeSymlink(ctx, want, h, hdr)
+		}
+		// The header is the whole object: name it before creating a file.
+		if want == nil {
+			if sum, _, done, err := tx.nameContent(ctx, nil, h); done || err != nil {
+				return sum, err
+			}
 		}
 	}
 
