@@ -25,16 +25,7 @@ type DirMeta struct {
 var dirMetaType = gvariant.MustParseType("(uuua(ayay))")
 
 // Marshal serialises m in normal form.
-func (m *DirMeta) Marshal() []byte {
-	b, err := gvariant.Marshal(dirMetaType, gvariant.Tuple{
-		bits.ReverseBytes32(m.UID), bits.ReverseBytes32(m.GID), bits.ReverseBytes32(m.Mode),
-		xattrsToVariant(m.Xattrs),
-	})
-	if err != nil {
-		panic("object: marshal dirmeta: " + err.Error())
-	}
-	return b
-}
+func (m *DirMeta) Marshal() []byte { return appendDirMeta(nil, m) }
 
 // UnmarshalDirMeta parses and validates a dirmeta object.
 func UnmarshalDirMeta(b []byte) (*DirMeta, error) {

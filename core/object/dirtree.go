@@ -33,21 +33,10 @@ var EmptyDirTree = oid.MustParse("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738
 var dirTreeType = gvariant.MustParseType("(a(say)a(sayay))")
 
 // Marshal serialises t. Entries must already be sorted (see Sort).
-func (t *DirTree) Marshal() []byte {
-	files := make([]any, len(t.Files))
-	for i, f := range t.Files {
-		files[i] = gvariant.Tuple{f.Name, f.Checksum[:]}
-	}
-	dirs := make([]any, len(t.Dirs))
-	for i, d := range t.Dirs {
-		dirs[i] = gvariant.Tuple{d.Name, d.Tree[:], d.Meta[:]}
-	}
-	b, err := gvariant.Marshal(dirTreeType, gvariant.Tuple{files, dirs})
-	if err != nil {
-		panic("object: marshal dirtree: " + err.Error())
-	}
-	return b
-}
+func (t *DirTree) Marshal() []byte { return t.AppendMarshal(nil) }
+
+// AppendMarshal appends t's serialisation to b.
+func (t *DirTree) AppendMarshal(b []byte) []byte { return appendDirTree(b, t) }
 
 // UnmarshalDirTree parses and validates a dirtree: names must be valid,
 // sorted, unique across files and directories, checksums 32 bytes.

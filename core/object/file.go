@@ -51,20 +51,20 @@ var (
 )
 
 // Marshal serialises the (uuuusa(ayay)) header.
-func (h *FileHeader) Marshal() []byte {
-	b, err := gvariant.Marshal(fileHeaderType, gvariant.Tuple{
-		bits.ReverseBytes32(h.UID), bits.ReverseBytes32(h.GID), bits.ReverseBytes32(h.Mode),
-		bits.ReverseBytes32(h.Rdev), h.SymlinkTarget, xattrsToVariant(h.Xattrs),
-	})
-	if err != nil {
-		panic("object: marshal file header: " + err.Error())
-	}
-	return b
-}
+func (h *FileHeader) Marshal() []byte { return appendFileHeader(nil, h, false, 0) }
 
 // StreamPrefix is the part of the checksummed content stream that precedes
 // the payload: BE32 length, four zero bytes, the header.
-func (h *FileHeader) StreamPrefix() []byte { return framed(h.Marshal()) }
+func (h *FileHeader) StreamPrefix() []byte { return framedHeader(h, false, 0) }
+
+// framedHeader is BE32 length, four zero bytes, then the header, built in
+// one buffer.
+func framedHeader(h *FileHeader, archive bool, size uint64) []byte {
+	b := make([]byte, 8, 64+len(h.SymlinkTarget))
+	b = appendFileHeader(b, h, archive, size)
+	binary.BigEndian.PutUint32(b, uint32(len(b)-8))
+	return b
+}
 
 func framed(hdr []byte) []byte {
 	out := make([]byte, 8, 8+len(hdr))
@@ -99,17 +99,7 @@ func headerFromFields(t gvariant.Tuple) (*FileHeader, error) {
 
 // ArchiveHeader serialises the .filez prefix: BE32 length, four zero
 // bytes, then (tuuuusa(ayay)) with the uncompressed size.
-func (h *FileHeader) ArchiveHeader(size uint64) []byte {
-	b, err := gvariant.Marshal(archiveHeaderType, gvariant.Tuple{
-		bits.ReverseBytes64(size),
-		bits.ReverseBytes32(h.UID), bits.ReverseBytes32(h.GID), bits.ReverseBytes32(h.Mode),
-		bits.ReverseBytes32(h.Rdev), h.SymlinkTarget, xattrsToVariant(h.Xattrs),
-	})
-	if err != nil {
-		panic("object: marshal archive header: " + err.Error())
-	}
-	return framed(b)
-}
+func (h *FileHeader) ArchiveHeader(size uint64) []byte { return framedHeader(h, true, size) }
 
 // maxHeader bounds a header read from disk or the network.
 const maxHeader = 10 << 20

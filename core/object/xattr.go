@@ -55,13 +55,7 @@ var xattrsType = gvariant.MustParseType("a(ayay)")
 
 // MarshalXattrs serialises xattrs alone (the bare-split-xattrs and
 // ostree ls -X form).
-func MarshalXattrs(xs []Xattr) []byte {
-	b, err := gvariant.Marshal(xattrsType, xattrsToVariant(xs))
-	if err != nil {
-		panic("object: marshal xattrs: " + err.Error()) // our own values always match the type
-	}
-	return b
-}
+func MarshalXattrs(xs []Xattr) []byte { return appendXattrs(nil, xs) }
 
 // UnmarshalXattrs parses an a(ayay) variant.
 func UnmarshalXattrs(b []byte) ([]Xattr, error) {
