@@ -131,8 +131,12 @@ type importer struct {
 	cancel  context.CancelFunc
 	treeMu  sync.Mutex
 
-	identity    bool            // the modifier changes no file's metadata (paths aside)
-	inoReliable map[uint64]bool // per device: getdents' d_ino is st_ino (walker only)
+	walkSlots chan struct{} // one token per extra directory walker
+	walking   sync.WaitGroup
+
+	identity    bool // the modifier changes no file's metadata (paths aside)
+	inoMu       sync.Mutex
+	inoReliable map[uint64]bool // per device: getdents' d_ino is st_ino
 }
 
 type fileJob struct {
@@ -151,7 +155,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, progress: progress, cancel: cancel,
-		inoReliable: map[uint64]bool{}}
+		inoReliable: map[uint64]bool{}, walkSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.skipXattrs(im.r)
 	n := importWorkers()
 	im.jobs = make(chan fileJob, 4*n)
@@ -176,7 +180,11 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	} else {
 		root, err = im.dir(fd, strings.TrimSuffix(dir, "/"), "/", &st)
 		unix.Close(fd)
+		if err != nil {
+			im.fail(err) // stops the other walkers
+		}
 	}
+	im.walking.Wait()
 	close(im.jobs)
 	im.wg.Wait()
 	if im.err != nil {
@@ -220,11 +228,14 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 	im.mod.apply(im.r, rel, &uid, &gid, &mode)
 	meta := &object.DirMeta{UID: uid, GID: gid, Mode: mode}
 	if !im.mod.skipXattrs(im.r) {
-		xs, err := readXattrs(path)
+		xs, err := fsutil.FListXattrs(fd)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("compose: %s: %w", path, err)
 		}
-		meta.Xattrs = xs
+		meta.Xattrs = make([]object.Xattr, len(xs))
+		for i, x := range xs {
+			meta.Xattrs[i] = object.Xattr{Name: x.Name, Value: x.Value}
+		}
 	}
 	metaSum, err := im.tx.WriteMeta(im.ctx, oid.DirMeta, meta.Marshal())
 	if err != nil {
@@ -265,13 +276,43 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 			if err != nil {
 				return fmt.Errorf("compose: open %s: %w", child, err)
 			}
-			sub, err := im.dir(cfd, child, childRel, &cst)
-			unix.Close(cfd)
+			walk := func() error {
+				sub, err := im.dir(cfd, child, childRel, &cst)
+				unix.Close(cfd)
+				if err != nil {
+					return err
+				}
+				im.treeMu.Lock()
+				t.dirs[name] = sub
+				im.treeMu.Unlock()
+				return nil
+			}
+			// Subtrees go to another walker while one is free: walking
+			// is syscalls, which overlap on every core.
+			select {
+			case im.walkSlots <- struct{}{}:
+				im.walking.Add(1)
+				go func() {
+					defer im.walking.Done()
+					if err := walk(); err != nil {
+						im.fail(err)
+					}
+					<-im.walkSlots
+				}()
+				return nil
+			default:
+				return walk()
+			}
+		case unix.S_IFLNK:
+			// A symlink is its header: cheaper to name here than to
+			// hand over.
+			j := fileJob{path: child, rel: childRel, st: cst, tree: t, name: name}
+			sum, skip, err := im.file(j)
 			if err != nil {
 				return err
 			}
-			t.dirs[name] = sub
-		case unix.S_IFREG, unix.S_IFLNK:
+			im.record(j, sum, skip)
+		case unix.S_IFREG:
 			select {
 			case im.jobs <- fileJob{path: child, rel: childRel, st: cst, tree: t, name: name}:
 			case <-im.ctx.Done():
@@ -309,6 +350,8 @@ func (im *importer) reuseAsIs(path string) bool {
 
 // direntInoReliable caches fsutil.DirentInoReliable per device.
 func (im *importer) direntInoReliable(fd int, dev uint64) bool {
+	im.inoMu.Lock()
+	defer im.inoMu.Unlock()
 	ok, seen := im.inoReliable[dev]
 	if !seen {
 		ok = fsutil.DirentInoReliable(fd)
@@ -328,15 +371,20 @@ func (im *importer) worker() {
 			im.fail(err)
 			continue
 		}
-		if skip {
-			continue
-		}
-		im.treeMu.Lock()
-		j.tree.files[j.name] = sum
-		im.treeMu.Unlock()
-		if im.prog.scanned.Add(1)%256 == 0 {
-			im.report()
-		}
+		im.record(j, sum, skip)
+	}
+}
+
+// record enters a committed file into its tree.
+func (im *importer) record(j fileJob, sum oid.Checksum, skip bool) {
+	if skip {
+		return
+	}
+	im.treeMu.Lock()
+	j.tree.files[j.name] = sum
+	im.treeMu.Unlock()
+	if im.prog.scanned.Add(1)%256 == 0 {
+		im.report()
 	}
 }
 

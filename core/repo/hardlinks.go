@@ -2,9 +2,9 @@ package repo
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
@@ -20,7 +20,7 @@ type DevIno struct{ Dev, Ino uint64 }
 // checkout can then name unchanged files without reading them
 // (--link-checkout-speedup). Archive repositories have no such inodes.
 func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, error) {
-	out := map[DevIno]oid.Checksum{}
+	out := make(map[DevIno]oid.Checksum, 8192)
 	if r.mode == ModeArchive {
 		return out, nil
 	}
@@ -56,22 +56,18 @@ func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, erro
 		if err != nil {
 			return nil, fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
 		}
-		err = fsutil.ReadDirents(fd, func(d fsutil.Dirent) error {
-			base, ok := strings.CutSuffix(d.Name, ".file")
+		err = fsutil.ReadDirentsRaw(fd, func(name []byte, ino uint64, typ uint8) error {
+			sum, ok := parseLooseFile(sub, name)
 			if !ok {
 				return nil
 			}
-			sum, err := oid.Parse(sub + base)
-			if err != nil {
-				return nil
-			}
-			dev, ino := rst.Dev, d.Ino
-			if d.Type != unix.DT_REG || !reliable {
-				if d.Type != unix.DT_UNKNOWN && d.Type != unix.DT_REG {
+			dev := rst.Dev
+			if typ != unix.DT_REG || !reliable {
+				if typ != unix.DT_UNKNOWN && typ != unix.DT_REG {
 					return nil
 				}
 				var st unix.Stat_t
-				if unix.Fstatat(fd, d.Name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+				if unix.Fstatat(fd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 					return nil
 				}
 				dev, ino = st.Dev, st.Ino
@@ -85,6 +81,25 @@ func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, erro
 		}
 	}
 	return out, nil
+}
+
+// parseLooseFile names the content object whose loose file in objects/sub
+// is name ("<62 hex>.file").
+func parseLooseFile(sub string, name []byte) (sum oid.Checksum, ok bool) {
+	const n = 2*oid.Size - 2
+	if len(name) != n+len(".file") || string(name[n:]) != ".file" {
+		return sum, false
+	}
+	var hexed [2 * oid.Size]byte
+	copy(hexed[:], sub)
+	copy(hexed[2:], name[:n])
+	for _, c := range hexed {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return sum, false
+		}
+	}
+	_, err := hex.Decode(sum[:], hexed[:])
+	return sum, err == nil
 }
 
 // HardlinkHeader reads the header of the bare-user object that path is a

@@ -22,6 +22,14 @@ const direntBufSize = 32 << 10
 // those (a devino cache lookup, telling files from directories) save a
 // stat per entry, which dominates walking a large tree.
 func ReadDirents(fd int, fn func(Dirent) error) error {
+	return ReadDirentsRaw(fd, func(name []byte, ino uint64, typ uint8) error {
+		return fn(Dirent{Name: string(name), Ino: ino, Type: typ})
+	})
+}
+
+// ReadDirentsRaw is ReadDirents without a string per entry: name is only
+// valid during the call.
+func ReadDirentsRaw(fd int, fn func(name []byte, ino uint64, typ uint8) error) error {
 	buf := make([]byte, direntBufSize)
 	for {
 		n, err := unix.Getdents(fd, buf)
@@ -55,8 +63,7 @@ func ReadDirents(fd int, fn func(Dirent) error) error {
 			if string(name) == "." || string(name) == ".." {
 				continue
 			}
-			d := Dirent{Name: string(name), Ino: binary.NativeEndian.Uint64(rec[0:8]), Type: rec[18]}
-			if err := fn(d); err != nil {
+			if err := fn(name, binary.NativeEndian.Uint64(rec[0:8]), rec[18]); err != nil {
 				return err
 			}
 		}

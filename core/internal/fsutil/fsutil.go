@@ -79,13 +79,42 @@ type Xattr struct {
 // symlink), sorted by name; attributes with empty values are skipped as
 // ostree does. Filesystems without xattr support yield none.
 func ListXattrs(path string) ([]Xattr, error) {
-	names, err := listNames(path)
+	names, err := listNames(path, func(buf []byte) (int, error) { return unix.Llistxattr(path, buf) })
 	if err != nil || len(names) == 0 {
 		return nil, err
 	}
+	return getAll(names, func(n string) ([]byte, error) { return GetXattr(path, n) })
+}
+
+// FListXattrs is ListXattrs for an open file or directory: no path walk.
+func FListXattrs(fd int) ([]Xattr, error) {
+	names, err := listNames("open file", func(buf []byte) (int, error) { return unix.Flistxattr(fd, buf) })
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	return getAll(names, func(n string) ([]byte, error) {
+		buf := make([]byte, 256)
+		for {
+			sz, err := unix.Fgetxattr(fd, n, buf)
+			if errors.Is(err, unix.ERANGE) {
+				if sz, err = unix.Fgetxattr(fd, n, nil); err != nil {
+					return nil, err
+				}
+				buf = make([]byte, sz+16)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("getxattr %s: %w", n, err)
+			}
+			return buf[:sz], nil
+		}
+	})
+}
+
+func getAll(names []string, get func(string) ([]byte, error)) ([]Xattr, error) {
 	out := make([]Xattr, 0, len(names))
 	for _, n := range names {
-		v, err := GetXattr(path, n)
+		v, err := get(n)
 		if err != nil {
 			if errors.Is(err, unix.ENODATA) {
 				continue
@@ -99,12 +128,12 @@ func ListXattrs(path string) ([]Xattr, error) {
 	return out, nil
 }
 
-func listNames(path string) ([]string, error) {
+func listNames(path string, list func([]byte) (int, error)) ([]string, error) {
 	buf := make([]byte, 1024)
 	for {
-		n, err := unix.Llistxattr(path, buf)
+		n, err := list(buf)
 		if errors.Is(err, unix.ERANGE) {
-			sz, err := unix.Llistxattr(path, nil)
+			sz, err := list(nil)
 			if err != nil {
 				return nil, fmt.Errorf("listxattr %s: %w", path, err)
 			}
