@@ -211,12 +211,6 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.linkSpeedup || o.devinoCanonical {
-		if mod.DevIno, err = r.ScanHardlinks(ctx); err != nil {
-			return err
-		}
-	}
-
 	tx, err := r.Begin(ctx)
 	if err != nil {
 		return err
@@ -227,6 +221,13 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 			tx.Abort()
 		}
 	}()
+
+	if o.linkSpeedup || o.devinoCanonical {
+		if mod.DevIno, err = tx.ScanHardlinks(ctx); err != nil {
+			return err
+		}
+	}
+
 	var root *compose.Tree
 	for _, s := range specs {
 		var t *compose.Tree

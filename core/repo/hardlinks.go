@@ -3,8 +3,12 @@ package repo
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
@@ -20,9 +24,43 @@ type DevIno struct{ Dev, Ino uint64 }
 // checkout can then name unchanged files without reading them
 // (--link-checkout-speedup). Archive repositories have no such inodes.
 func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, error) {
-	out := make(map[DevIno]oid.Checksum, 8192)
+	return r.scanHardlinks(ctx, nil)
+}
+
+// ScanHardlinks is Repo.ScanHardlinks inside a transaction, which also
+// remembers the dirtree and dirmeta objects the scan lists, so that
+// writing an unchanged tree afterwards looks none of them up again. (The
+// transaction's lock keeps prune from removing them meanwhile.)
+func (tx *Txn) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, error) {
+	var mu sync.Mutex
+	var meta []oid.ObjectName
+	m, err := tx.r.scanHardlinks(ctx, func(names []oid.ObjectName) {
+		mu.Lock()
+		meta = append(meta, names...)
+		mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
+	}
+	tx.mu.Lock()
+	if tx.present == nil {
+		tx.present = make(map[oid.ObjectName]bool, len(meta))
+	}
+	for _, n := range meta {
+		tx.present[n] = true
+	}
+	tx.mu.Unlock()
+	return m, nil
+}
+
+type scanned struct {
+	key DevIno
+	sum oid.Checksum
+}
+
+func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName)) (map[DevIno]oid.Checksum, error) {
 	if r.mode == ModeArchive {
-		return out, nil
+		return map[DevIno]oid.Checksum{}, nil
 	}
 	root := filepath.Join(r.path, "objects")
 	rfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -45,20 +83,34 @@ func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, erro
 	if err != nil {
 		return nil, fmt.Errorf("repo: scan hardlinks: %s: %w", root, err)
 	}
-	// Where the filesystem allows, the inode numbers come from getdents
-	// itself: a stat per object (what dominated a --link-checkout-speedup
-	// commit) tells nothing new.
-	for _, sub := range subs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+
+	// Fan-out directories are listed on every core. Where the filesystem
+	// allows, the inode numbers come from getdents itself: a stat per
+	// object (what dominated a --link-checkout-speedup commit) tells
+	// nothing new.
+	scanDir := func(sub string, found []scanned, meta []oid.ObjectName) ([]scanned, []oid.ObjectName, error) {
 		fd, err := unix.Openat(rfd, sub, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err != nil {
-			return nil, fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
+			return found, meta, fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
 		}
+		defer unix.Close(fd)
 		err = fsutil.ReadDirentsRaw(fd, func(name []byte, ino uint64, typ uint8) error {
-			sum, ok := parseLooseFile(sub, name)
+			sum, ext, ok := parseLoose(sub, name)
 			if !ok {
+				return nil
+			}
+			switch ext {
+			case "dirtree", "dirmeta":
+				if metaSeen != nil && (typ == unix.DT_REG || typ == unix.DT_UNKNOWN) {
+					t := oid.DirTree
+					if ext == "dirmeta" {
+						t = oid.DirMeta
+					}
+					meta = append(meta, oid.ObjectName{Checksum: sum, Type: t})
+				}
+				return nil
+			case "file":
+			default:
 				return nil
 			}
 			dev := rst.Dev
@@ -72,34 +124,87 @@ func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, erro
 				}
 				dev, ino = st.Dev, st.Ino
 			}
-			out[DevIno{dev, ino}] = sum
+			found = append(found, scanned{DevIno{dev, ino}, sum})
 			return nil
 		})
-		unix.Close(fd)
 		if err != nil {
-			return nil, fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
+			err = fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
+		}
+		return found, meta, err
+	}
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	results := make([][]scanned, workers)
+	errs := make([]error, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			var found []scanned
+			var meta []oid.ObjectName
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(subs) {
+					break
+				}
+				if errs[w] = ctx.Err(); errs[w] != nil {
+					next.Store(int64(len(subs))) // stop the others too
+					return
+				}
+				if found, meta, errs[w] = scanDir(subs[i], found, meta); errs[w] != nil {
+					next.Store(int64(len(subs)))
+					return
+				}
+			}
+			results[w] = found
+			if metaSeen != nil {
+				metaSeen(meta)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, f := range results {
+		n += len(f)
+	}
+	out := make(map[DevIno]oid.Checksum, n)
+	for _, f := range results {
+		for _, e := range f {
+			out[e.key] = e.sum
 		}
 	}
 	return out, nil
 }
 
-// parseLooseFile names the content object whose loose file in objects/sub
-// is name ("<62 hex>.file").
-func parseLooseFile(sub string, name []byte) (sum oid.Checksum, ok bool) {
+// parseLoose names the object whose loose file in objects/sub is name
+// ("<62 hex>.<ext>"); ext is one of file, dirtree, dirmeta, else "".
+func parseLoose(sub string, name []byte) (sum oid.Checksum, ext string, ok bool) {
 	const n = 2*oid.Size - 2
-	if len(name) != n+len(".file") || string(name[n:]) != ".file" {
-		return sum, false
+	if len(name) < n+2 || name[n] != '.' {
+		return sum, "", false
+	}
+	switch string(name[n+1:]) {
+	case "file":
+		ext = "file"
+	case "dirtree":
+		ext = "dirtree"
+	case "dirmeta":
+		ext = "dirmeta"
+	default:
+		return sum, "", false
 	}
 	var hexed [2 * oid.Size]byte
 	copy(hexed[:], sub)
 	copy(hexed[2:], name[:n])
 	for _, c := range hexed {
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return sum, false
+			return sum, "", false
 		}
 	}
 	_, err := hex.Decode(sum[:], hexed[:])
-	return sum, err == nil
+	return sum, ext, err == nil
 }
 
 // HardlinkHeader reads the header of the bare-user object that path is a

@@ -3,6 +3,7 @@ package fsutil
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,6 +18,10 @@ type Dirent struct {
 // direntBufSize holds a few hundred entries per getdents64 call.
 const direntBufSize = 32 << 10
 
+// direntBufs recycles getdents buffers: a walk lists thousands of
+// directories, and a fresh 32 KiB each was most of its garbage.
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, direntBufSize); return &b }}
+
 // ReadDirents lists the directory open at fd, "." and ".." left out, with
 // the inode number and type each entry carries. Callers that need only
 // those (a devino cache lookup, telling files from directories) save a
@@ -30,7 +35,9 @@ func ReadDirents(fd int, fn func(Dirent) error) error {
 // ReadDirentsRaw is ReadDirents without a string per entry: name is only
 // valid during the call.
 func ReadDirentsRaw(fd int, fn func(name []byte, ino uint64, typ uint8) error) error {
-	buf := make([]byte, direntBufSize)
+	bp := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {
