@@ -33,7 +33,16 @@ var EmptyDirTree = oid.MustParse("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738
 var dirTreeType = gvariant.MustParseType("(a(say)a(sayay))")
 
 // Marshal serialises t. Entries must already be sorted (see Sort).
-func (t *DirTree) Marshal() []byte { return t.AppendMarshal(nil) }
+func (t *DirTree) Marshal() []byte {
+	n := 8
+	for _, f := range t.Files {
+		n += len(f.Name) + 1 + 32 + 1 + 4
+	}
+	for _, d := range t.Dirs {
+		n += len(d.Name) + 1 + 64 + 2 + 4
+	}
+	return t.AppendMarshal(make([]byte, 0, n))
+}
 
 // AppendMarshal appends t's serialisation to b.
 func (t *DirTree) AppendMarshal(b []byte) []byte { return appendDirTree(b, t) }

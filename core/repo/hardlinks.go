@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -88,7 +87,7 @@ func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName
 	// allows, the inode numbers come from getdents itself: a stat per
 	// object (what dominated a --link-checkout-speedup commit) tells
 	// nothing new.
-	scanDir := func(sub string, found []scanned, meta []oid.ObjectName) ([]scanned, []oid.ObjectName, error) {
+	scanDir := func(sub string, chunks *[][]scanned, found []scanned, meta []oid.ObjectName) ([]scanned, []oid.ObjectName, error) {
 		fd, err := unix.Openat(rfd, sub, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err != nil {
 			return found, meta, fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
@@ -124,6 +123,10 @@ func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName
 				}
 				dev, ino = st.Dev, st.Ino
 			}
+			if len(found) == cap(found) { // chunks: no copying of what was found
+				*chunks = append(*chunks, found)
+				found = make([]scanned, 0, 1024)
+			}
 			found = append(found, scanned{DevIno{dev, ino}, sum})
 			return nil
 		})
@@ -133,13 +136,14 @@ func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName
 		return found, meta, err
 	}
 	workers := min(runtime.GOMAXPROCS(0), 8)
-	results := make([][]scanned, workers)
+	results := make([][][]scanned, workers)
 	errs := make([]error, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			var found []scanned
+			var chunks [][]scanned
+			found := make([]scanned, 0, 1024)
 			var meta []oid.ObjectName
 			for {
 				i := int(next.Add(1)) - 1
@@ -150,12 +154,12 @@ func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName
 					next.Store(int64(len(subs))) // stop the others too
 					return
 				}
-				if found, meta, errs[w] = scanDir(subs[i], found, meta); errs[w] != nil {
+				if found, meta, errs[w] = scanDir(subs[i], &chunks, found, meta); errs[w] != nil {
 					next.Store(int64(len(subs)))
 					return
 				}
 			}
-			results[w] = found
+			results[w] = append(chunks, found)
 			if metaSeen != nil {
 				metaSeen(meta)
 			}
@@ -166,17 +170,35 @@ func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName
 		return nil, err
 	}
 	n := 0
-	for _, f := range results {
-		n += len(f)
+	for _, chunks := range results {
+		for _, c := range chunks {
+			n += len(c)
+		}
 	}
 	out := make(map[DevIno]oid.Checksum, n)
-	for _, f := range results {
-		for _, e := range f {
-			out[e.key] = e.sum
+	for _, chunks := range results {
+		for _, c := range chunks {
+			for _, e := range c {
+				out[e.key] = e.sum
+			}
 		}
 	}
 	return out, nil
 }
+
+// unhex maps a lowercase hex digit to its value, anything else to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 // parseLoose names the object whose loose file in objects/sub is name
 // ("<62 hex>.<ext>"); ext is one of file, dirtree, dirmeta, else "".
@@ -195,16 +217,19 @@ func parseLoose(sub string, name []byte) (sum oid.Checksum, ext string, ok bool)
 	default:
 		return sum, "", false
 	}
-	var hexed [2 * oid.Size]byte
-	copy(hexed[:], sub)
-	copy(hexed[2:], name[:n])
-	for _, c := range hexed {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+	hi, lo := unhex[sub[0]], unhex[sub[1]]
+	if hi|lo > 0xf {
+		return sum, "", false
+	}
+	sum[0] = hi<<4 | lo
+	for i := 1; i < oid.Size; i++ {
+		hi, lo := unhex[name[2*i-2]], unhex[name[2*i-1]]
+		if hi|lo > 0xf {
 			return sum, "", false
 		}
+		sum[i] = hi<<4 | lo
 	}
-	_, err := hex.Decode(sum[:], hexed[:])
-	return sum, ext, err == nil
+	return sum, ext, true
 }
 
 // HardlinkHeader reads the header of the bare-user object that path is a
