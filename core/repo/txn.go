@@ -435,18 +435,16 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	}
 	defer tx.finish()
 	r := tx.r
-	if r.fsync {
-		if err := syncfs(tx.dir); err != nil {
-			return fmt.Errorf("repo: sync staged objects: %w", err)
-		}
-	}
 	objects := filepath.Join(r.path, "objects")
 	// Commit objects go last: fsck examines every commit object, so one
 	// must never be visible before the trees it names, even if we are
 	// killed halfway through.
 	var staged, commits []string // paths relative to the staging dir
+	newSubdir := false
 	for sub := range tx.subdirs {
-		if err := os.Mkdir(filepath.Join(objects, sub), 0o755); err != nil && !os.IsExist(err) {
+		if err := os.Mkdir(filepath.Join(objects, sub), 0o755); err == nil {
+			newSubdir = true
+		} else if !os.IsExist(err) {
 			return fmt.Errorf("repo: commit: %w", err)
 		}
 		ents, err := os.ReadDir(filepath.Join(tx.dir, sub))
@@ -462,23 +460,53 @@ func (tx *Txn) Commit(ctx context.Context) error {
 			}
 		}
 	}
+	// A large transaction makes its objects durable with one filesystem
+	// sync. A small one (a re-commit that found nearly everything
+	// present) fsyncs its own few files and directories instead: syncfs
+	// would also flush everything else dirty on the filesystem, after a
+	// fresh checkout thousands of inodes unrelated to this commit.
+	few := len(staged)+len(commits) <= smallTxnObjects
+	durable := func(rels []string, dirs bool) error {
+		if !r.fsync || len(rels) == 0 {
+			return nil
+		}
+		if !few {
+			return syncfs(objects)
+		}
+		if !dirs {
+			err := fsyncEach(tx.dir, rels)
+			if errors.Is(err, errSymlinkObject) {
+				few = false // a symlink's inode has no fsync of its own
+				return syncfs(objects)
+			}
+			return err
+		}
+		if err := fsyncParents(objects, rels); err != nil {
+			return err
+		}
+		if newSubdir {
+			return fsutil.SyncDir(objects)
+		}
+		return nil
+	}
+	if err := durable(append(staged[:len(staged):len(staged)], commits...), false); err != nil {
+		return fmt.Errorf("repo: sync staged objects: %w", err)
+	}
 	if err := tx.moveIntoPlace(ctx, staged); err != nil {
 		return err
 	}
-	if len(commits) > 0 && r.fsync && len(staged) > 0 {
-		if err := syncfs(objects); err != nil {
+	if len(commits) > 0 {
+		if err := durable(staged, true); err != nil {
 			return fmt.Errorf("repo: commit: %w", err)
 		}
+		staged = nil
 	}
 	if err := tx.moveIntoPlace(ctx, commits); err != nil {
 		return err
 	}
-	if r.fsync && len(staged)+len(commits) > 0 {
-		// One filesystem sync makes every rename durable before any ref
-		// moves; fsyncing each fan-out directory costs a journal commit each.
-		if err := syncfs(objects); err != nil {
-			return fmt.Errorf("repo: commit: %w", err)
-		}
+	// Every rename is durable before any ref moves.
+	if err := durable(append(staged, commits...), true); err != nil {
+		return fmt.Errorf("repo: commit: %w", err)
 	}
 	for _, u := range tx.refs {
 		if err := r.writeRef(u.remote, u.ref, u.sum); err != nil {
@@ -501,6 +529,47 @@ func (tx *Txn) finish() {
 	tx.done = true
 	os.RemoveAll(tx.dir)
 	tx.unlock()
+}
+
+// smallTxnObjects is the most objects a transaction fsyncs one by one
+// rather than syncing the filesystem.
+const smallTxnObjects = 64
+
+var errSymlinkObject = errors.New("repo: symlink object")
+
+// fsyncEach fsyncs the files rels under dir.
+func fsyncEach(dir string, rels []string) error {
+	for _, rel := range rels {
+		f, err := os.OpenFile(filepath.Join(dir, rel), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+		if errors.Is(err, unix.ELOOP) {
+			return errSymlinkObject
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fsyncParents fsyncs each directory under root that holds one of rels.
+func fsyncParents(root string, rels []string) error {
+	done := map[string]bool{}
+	for _, rel := range rels {
+		d := filepath.Dir(rel)
+		if done[d] {
+			continue
+		}
+		done[d] = true
+		if err := fsutil.SyncDir(filepath.Join(root, d)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func syncfs(dir string) error {
