@@ -241,9 +241,21 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 	if err != nil {
 		return nil, err
 	}
-	t := NewTree(metaSum)
+	// Listed first, so that the tree's maps are made at their size.
+	var ents []fsutil.Dirent
+	nDirs := 0
+	if err := fsutil.ReadDirents(fd, func(d fsutil.Dirent) error {
+		ents = append(ents, d)
+		if d.Type == unix.DT_DIR {
+			nDirs++
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("compose: read %s: %w", path, err)
+	}
+	t := &Tree{Meta: metaSum, files: make(map[string]oid.Checksum, len(ents)-nDirs), dirs: make(map[string]*Tree, nDirs), expanded: true}
 	inoOK := im.direntInoReliable(fd, st.Dev)
-	err = fsutil.ReadDirents(fd, func(d fsutil.Dirent) error {
+	err = each(ents, func(d fsutil.Dirent) error {
 		name := d.Name
 		if err := object.ValidateName(name); err != nil {
 			return fmt.Errorf("compose: %s: %w", path, err)
@@ -324,12 +336,18 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 		return nil
 	})
 	if err != nil {
-		if !strings.HasPrefix(err.Error(), "compose:") && !errors.Is(err, ErrUnsupported) && im.ctx.Err() == nil {
-			err = fmt.Errorf("compose: read %s: %w", path, err)
-		}
 		return nil, err
 	}
 	return t, nil
+}
+
+func each[T any](xs []T, fn func(T) error) error {
+	for _, x := range xs {
+		if err := fn(x); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reuseAsIs reports whether a devino hit at path may be taken without

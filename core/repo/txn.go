@@ -34,6 +34,7 @@ type Txn struct {
 	subdirs map[string]bool
 	staged  map[oid.ObjectName]bool
 	present map[oid.ObjectName]bool // found in the repository already
+	objfd   int                     // objects/, or -1
 	refs    []refUpdate
 	done    bool
 	stats   TxnStats
@@ -64,7 +65,11 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 		unlock()
 		return nil, fmt.Errorf("repo: begin transaction: %w", err)
 	}
-	return &Txn{r: r, dir: dir, unlock: unlock, subdirs: map[string]bool{}, staged: map[oid.ObjectName]bool{}}, nil
+	objfd, err := unix.Open(filepath.Join(r.path, "objects"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		objfd = -1 // HasObject reports the problem if it matters
+	}
+	return &Txn{r: r, dir: dir, unlock: unlock, subdirs: map[string]bool{}, staged: map[oid.ObjectName]bool{}, objfd: objfd}, nil
 }
 
 // Repo is the repository the transaction writes to.
@@ -87,7 +92,7 @@ func (tx *Txn) Has(ctx context.Context, name oid.ObjectName) (bool, error) {
 	}
 	// Remembered because the same objects are asked about again and
 	// again: most directories share a handful of dirmetas.
-	ok, err := tx.r.HasObject(ctx, name)
+	ok, err := tx.hasLoose(ctx, name)
 	if ok {
 		tx.mu.Lock()
 		if tx.present == nil {
@@ -97,6 +102,26 @@ func (tx *Txn) Has(ctx context.Context, name oid.ObjectName) (bool, error) {
 		tx.mu.Unlock()
 	}
 	return ok, err
+}
+
+// hasLoose is Repo.HasObject relative to the transaction's handle on
+// objects/: no walk down the repository path per lookup.
+func (tx *Txn) hasLoose(ctx context.Context, name oid.ObjectName) (bool, error) {
+	if tx.objfd < 0 {
+		return tx.r.HasObject(ctx, name)
+	}
+	var st unix.Stat_t
+	err := unix.Fstatat(tx.objfd, tx.r.objectRel(name), &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == nil {
+		return true, nil
+	}
+	if err != unix.ENOENT && err != unix.ENOTDIR {
+		return false, fmt.Errorf("repo: %s: %w", name, err)
+	}
+	if tx.r.parent != nil {
+		return tx.r.parent.HasObject(ctx, name)
+	}
+	return false, nil
 }
 
 // stagePath returns where name is staged, creating its fan-out directory.
@@ -527,6 +552,10 @@ func (tx *Txn) Abort() error {
 
 func (tx *Txn) finish() {
 	tx.done = true
+	if tx.objfd >= 0 {
+		unix.Close(tx.objfd)
+		tx.objfd = -1
+	}
 	os.RemoveAll(tx.dir)
 	tx.unlock()
 }
