@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/groveos/grove/core/prune"
@@ -120,7 +121,9 @@ func gFormatSize(n uint64) string {
 	return ""
 }
 
-var relDate = regexp.MustCompile(`^(\d+)\s*(second|sec|minute|min|hour|day|week|fortnight|month|year)s?(\s+ago)?$`)
+var relDate = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d+)\s*(second|sec|minute|min|hour|day|week|fortnight|month|year)s?(\s+ago)?$`)
+})
 
 // parseDate accepts the common forms of gnulib's parse_datetime that
 // --keep-younger-than is used with: "@EPOCH", "now", "today", "yesterday",
@@ -142,7 +145,7 @@ func parseDate(s string, now time.Time) (time.Time, error) {
 			return time.Unix(n, 0), nil
 		}
 	}
-	if m := relDate.FindStringSubmatch(s); m != nil {
+	if m := relDate().FindStringSubmatch(s); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		if m[3] == "" {
 			n = -n // "3 days" means three days from now

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/groveos/grove/core/gvariant"
@@ -99,11 +100,13 @@ func ParseStatOverride(data string) (add, set map[string]uint32, err error) {
 	return add, set, nil
 }
 
-var strtodPrefix = regexp.MustCompile(`^[ \t\n\v\f\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?`)
+var strtodPrefix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[ \t\n\v\f\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?`)
+})
 
 // strtod is g_ascii_strtod on a decimal prefix; junk yields 0.
 func strtod(s string) float64 {
-	f, err := strconv.ParseFloat(strings.TrimSpace(strtodPrefix.FindString(s)), 64)
+	f, err := strconv.ParseFloat(strings.TrimSpace(strtodPrefix().FindString(s)), 64)
 	if err != nil || math.IsNaN(f) {
 		return 0
 	}
@@ -122,8 +125,10 @@ func ParseSkipList(data string) map[string]bool {
 }
 
 var (
-	tsRE   = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?i:(z|utc|gmt)|([+-])(\d{1,2})(?::?(\d{2}))?)?$`)
-	unixRE = regexp.MustCompile(`^@([+-]?\d+)(?:[.,]\d+)?$`)
+	tsRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?i:(z|utc|gmt)|([+-])(\d{1,2})(?::?(\d{2}))?)?$`)
+	})
+	unixRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^@([+-]?\d+)(?:[.,]\d+)?$`) })
 )
 
 // ParseTimestamp accepts the --timestamp forms of ostree (gnulib
@@ -135,14 +140,14 @@ func ParseTimestamp(s string, now time.Time) (time.Time, error) {
 	if strings.EqualFold(t, "now") {
 		return now, nil
 	}
-	if m := unixRE.FindStringSubmatch(t); m != nil {
+	if m := unixRE().FindStringSubmatch(t); m != nil {
 		n, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%w: could not parse '%s'", ErrOption, s)
 		}
 		return time.Unix(n, 0).UTC(), nil
 	}
-	m := tsRE.FindStringSubmatch(t)
+	m := tsRE().FindStringSubmatch(t)
 	if m == nil {
 		return time.Time{}, fmt.Errorf("%w: could not parse '%s'", ErrOption, s)
 	}

@@ -8,12 +8,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 )
 
-var refFragment = regexp.MustCompile(`^[\w\d][-._\w\d]*$`)
+var refFragment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w\d][-._\w\d]*$`) })
 
 // ListRefs mirrors ostree's _ostree_repo_list_refs_internal: with an empty
 // prefix every local and remote ref ("remote:ref"); otherwise the refs under
@@ -105,7 +106,7 @@ func enumRefs(ctx context.Context, dir, base, remote string, aliasesOnly bool, o
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !refFragment.MatchString(e.Name()) {
+		if !refFragment().MatchString(e.Name()) {
 			continue
 		}
 		name := base + e.Name()

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Errors returned by the parsers in this package.
@@ -188,13 +189,13 @@ func ParseObjectName(s string) (ObjectName, error) {
 }
 
 var (
-	refRe    = regexp.MustCompile(`^(?:[\w\d][-._\w\d]*/)*[\w\d][-._\w\d]*$`)
-	remoteRe = regexp.MustCompile(`^[\w\d][-._\w\d]*$`)
+	refRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:[\w\d][-._\w\d]*/)*[\w\d][-._\w\d]*$`) })
+	remoteRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w\d][-._\w\d]*$`) })
 )
 
 // ValidateRef checks a ref name against ostree's rules.
 func ValidateRef(name string) error {
-	if !refRe.MatchString(name) {
+	if !refRe().MatchString(name) {
 		return fmt.Errorf("%w: %q", ErrRef, name)
 	}
 	return nil
@@ -202,7 +203,7 @@ func ValidateRef(name string) error {
 
 // ValidateRemote checks a remote name against ostree's rules.
 func ValidateRemote(name string) error {
-	if !remoteRe.MatchString(name) {
+	if !remoteRe().MatchString(name) {
 		return fmt.Errorf("%w: %q", ErrRemote, name)
 	}
 	return nil
