@@ -2,7 +2,7 @@
 #   make bench BENCHFLAGS='-runs 3 -rows commit'
 BENCHFLAGS ?=
 
-.PHONY: test bench bench-tui
+.PHONY: test bench bench-go bench-tui
 
 # test runs every test: unit, real-ostree interop, FUSE and tmux tests.
 test:
@@ -11,6 +11,11 @@ test:
 
 bench:
 	go run ./bench/cmd/bench $(BENCHFLAGS)
+
+# bench-go runs the Go micro-benchmarks (GVariant, headers, hashing,
+# .filez deflate/inflate); compare two runs with benchstat.
+bench-go:
+	go test -run '^$$' -bench . -benchmem -count=6 ./core/gvariant ./core/object ./core/repo
 
 # bench-tui times the terminal UI on a 10,000-commit, 50,000-file repository
 # (cached in bench/_cache/tui-repo) and writes bench/results/tui.md.
