@@ -144,6 +144,7 @@ type fileJob struct {
 	st        unix.Stat_t
 	tree      *Tree
 	name      string
+	dirfd     int // the open parent directory, for symlinks named in the walker; else 0
 }
 
 // ImportDir reads the directory dir into a new Tree, writing content and
@@ -275,18 +276,37 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 		}
 		child := path + "/" + name
 		var cst unix.Stat_t
-		if err := unix.Fstatat(fd, name, &cst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		cfd := -1
+		if d.Type == unix.DT_DIR {
+			// Opened first and stat'ed through the descriptor: one name
+			// lookup instead of two.
+			var err error
+			cfd, err = unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if err == nil {
+				if err = unix.Fstat(cfd, &cst); err != nil {
+					unix.Close(cfd)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("compose: open %s: %w", child, err)
+			}
+		} else if err := unix.Fstatat(fd, name, &cst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("compose: lstat %s: %w", child, err)
 		}
 		switch cst.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
 			if im.mod.Skip[childRel] {
+				if cfd >= 0 {
+					unix.Close(cfd)
+				}
 				im.mod.apply(im.r, childRel, new(uint32), new(uint32), new(uint32))
 				return nil
 			}
-			cfd, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-			if err != nil {
-				return fmt.Errorf("compose: open %s: %w", child, err)
+			if cfd < 0 { // the filesystem did not give the type
+				var err error
+				if cfd, err = unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err != nil {
+					return fmt.Errorf("compose: open %s: %w", child, err)
+				}
 			}
 			walk := func() error {
 				sub, err := im.dir(cfd, child, childRel, &cst)
@@ -318,7 +338,7 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 		case unix.S_IFLNK:
 			// A symlink is its header: cheaper to name here than to
 			// hand over.
-			j := fileJob{path: child, rel: childRel, st: cst, tree: t, name: name}
+			j := fileJob{path: child, rel: childRel, st: cst, tree: t, name: name, dirfd: fd}
 			sum, skip, err := im.file(j)
 			if err != nil {
 				return err
@@ -443,7 +463,7 @@ func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
 		return cached, false, nil
 	}
 	if j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		target, err := os.Readlink(j.path)
+		target, err := readlink(j)
 		if err != nil {
 			return sum, false, fmt.Errorf("compose: %w", err)
 		}
@@ -493,6 +513,24 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 	im.prog.written.Add(1)
 	im.prog.bytes.Add(size)
 	return sum, false, nil
+}
+
+// readlink reads a symlink's target relative to its open directory when
+// the walker has it, by path otherwise.
+func readlink(j fileJob) (string, error) {
+	if j.dirfd <= 0 {
+		return os.Readlink(j.path)
+	}
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(j.dirfd, j.name, buf)
+		if err != nil {
+			return "", &os.PathError{Op: "readlink", Path: j.path, Err: err}
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
 }
 
 func wrapPath(path string, err error) error {
