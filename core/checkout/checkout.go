@@ -166,6 +166,31 @@ func Resolve(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, subpath
 type fileJob struct {
 	rel string // relative to the root fd
 	sum oid.Checksum
+	// dir, when set, is the open parent directory and name the file's
+	// name in it: the syscalls then look up one name, not the whole path.
+	dir  *dirHandle
+	name string
+}
+
+// dirHandle is a directory opened for the files checked out into it,
+// closed when the last batch of them is done.
+type dirHandle struct {
+	fd   int
+	refs atomic.Int32
+}
+
+func (h *dirHandle) release() {
+	if h.refs.Add(-1) == 0 {
+		unix.Close(h.fd)
+	}
+}
+
+// at is where j's syscalls operate: its directory and its name there.
+func (co *checkouter) at(j fileJob) (int, string) {
+	if j.dir != nil {
+		return j.dir.fd, j.name
+	}
+	return co.rootfd, j.rel
 }
 
 // dirDone is a created directory waiting for its final mode, owner and
@@ -344,13 +369,56 @@ func (co *checkouter) run(dest string, target Target) error {
 	}
 	// Children before parents: a directory becomes read-only or foreign
 	// owned only once everything below it is in place.
-	sort.Slice(co.dirs, func(i, j int) bool { return co.dirs[i].depth < co.dirs[j].depth })
-	for i := len(co.dirs) - 1; i >= 0; i-- {
-		if err := co.finishDir(co.dirs[i]); err != nil {
+	// Directories of one depth are independent, so each level is done on
+	// every core, deepest first.
+	sort.Slice(co.dirs, func(i, j int) bool { return co.dirs[i].depth > co.dirs[j].depth })
+	for lo := 0; lo < len(co.dirs); {
+		hi := lo
+		for hi < len(co.dirs) && co.dirs[hi].depth == co.dirs[lo].depth {
+			hi++
+		}
+		if err := co.finishDirs(co.dirs[lo:hi], workers); err != nil {
+			return err
+		}
+		lo = hi
+	}
+	co.report()
+	return nil
+}
+
+// finishDirs runs finishDir over dirs with up to workers goroutines.
+func (co *checkouter) finishDirs(dirs []dirDone, workers int) error {
+	if len(dirs) < 8 || workers < 2 {
+		for _, d := range dirs {
+			if err := co.finishDir(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(dirs) {
+					return
+				}
+				if errs[w] = co.finishDir(dirs[i]); errs[w] != nil {
+					next.Store(int64(len(dirs)))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
-	co.report()
 	return nil
 }
 
@@ -479,6 +547,22 @@ func (co *checkouter) walk(t *dirTask) error {
 	if rel != "." {
 		prefix = rel + "/"
 	}
+	// The files get a handle on their directory (if one can be had:
+	// without, they fall back to paths from the root).
+	var h *dirHandle
+	if len(dt.Files) > 0 {
+		if fd, err := unix.Openat(co.rootfd, rel, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
+			h = &dirHandle{fd: fd}
+			h.refs.Store(1)
+			defer h.release()
+		}
+	}
+	flush := func(batch []fileJob) {
+		if h != nil {
+			h.refs.Add(1)
+		}
+		co.push(task{files: batch, hold: h})
+	}
 	var batch []fileJob
 	for _, f := range dt.Files {
 		if err := object.ValidateName(f.Name); err != nil {
@@ -497,14 +581,18 @@ func (co *checkouter) walk(t *dirTask) error {
 			}
 			continue
 		}
-		batch = append(batch, fileJob{rel: prefix + f.Name, sum: f.Checksum})
+		j := fileJob{rel: prefix + f.Name, sum: f.Checksum}
+		if h != nil {
+			j.dir, j.name = h, f.Name
+		}
+		batch = append(batch, j)
 		if len(batch) == 32 {
-			co.push(task{files: batch})
+			flush(batch)
 			batch = nil
 		}
 	}
 	if len(batch) > 0 {
-		co.push(task{files: batch})
+		flush(batch)
 	}
 	for _, d := range dt.Dirs {
 		if err := object.ValidateName(d.Name); err != nil {
@@ -519,6 +607,7 @@ func (co *checkouter) walk(t *dirTask) error {
 type task struct {
 	dir   *dirTask
 	files []fileJob
+	hold  *dirHandle // released when the files are done
 }
 
 type dirTask struct {
@@ -583,6 +672,8 @@ func (co *checkouter) worker() {
 			if err := co.runTask(t); err != nil {
 				co.fail(err)
 			}
+		} else if t.hold != nil {
+			t.hold.release()
 		}
 		co.pending.Done()
 	}
@@ -591,6 +682,9 @@ func (co *checkouter) worker() {
 func (co *checkouter) runTask(t task) error {
 	if t.dir != nil {
 		return co.walk(t.dir)
+	}
+	if t.hold != nil {
+		defer t.hold.release()
 	}
 	for _, j := range t.files {
 		if co.ctx.Err() != nil {

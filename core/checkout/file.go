@@ -12,7 +12,6 @@ import (
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
-	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 	"golang.org/x/sys/unix"
 )
@@ -55,7 +54,7 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 		// Symlinks are stored as regular files here; the real type and
 		// mode live in user.ostreemeta.
 		var buf [256]byte
-		n, err := unix.Lgetxattr(co.r.ObjectPath(oidFile(j)), "user.ostreemeta", buf[:])
+		n, err := fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf[:])
 		if err != nil || n < 12 {
 			return false, nil // let the copy path report a proper error
 		}
@@ -105,7 +104,8 @@ func (co *checkouter) userSymlink(j fileJob, target string) error {
 }
 
 func (co *checkouter) link(src string, j fileJob) (bool, error) {
-	err := unix.Linkat(co.objfd, src, co.rootfd, j.rel, 0)
+	dfd, dname := co.at(j)
+	err := unix.Linkat(co.objfd, src, dfd, dname, 0)
 	switch err {
 	case nil:
 		co.prog.linked.Add(1)
@@ -131,7 +131,7 @@ func (co *checkouter) link(src string, j fileJob) (bool, error) {
 	if err := unix.Fstatat(co.objfd, src, &a, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return false, fmt.Errorf("checkout: stat object %s: %w", j.sum, err)
 	}
-	if err := unix.Fstatat(co.rootfd, j.rel, &b, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.Fstatat(dfd, dname, &b, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return false, fmt.Errorf("checkout: stat %s: %w", co.abs(j.rel), err)
 	}
 	if a.Dev == b.Dev && a.Ino == b.Ino {
@@ -148,22 +148,30 @@ func (co *checkouter) link(src string, j fileJob) (bool, error) {
 		return false, fmt.Errorf("%w: %s (want %s)", ErrNotIdentic, co.abs(j.rel), j.sum)
 	}
 	// --union: link under a temporary name, then rename over the old file.
-	tmp := co.tmpName(j.rel)
-	if err := unix.Linkat(co.objfd, src, co.rootfd, tmp, 0); err != nil {
+	tmp := co.tmpAt(j)
+	if err := unix.Linkat(co.objfd, src, dfd, tmp, 0); err != nil {
 		return false, fmt.Errorf("checkout: hardlinking %s to %s: %w", j.sum, co.abs(tmp), err)
 	}
 	if co.opts.Whiteouts {
 		if err := os.RemoveAll(co.abs(j.rel)); err != nil {
-			unix.Unlinkat(co.rootfd, tmp, 0)
+			unix.Unlinkat(dfd, tmp, 0)
 			return false, fmt.Errorf("checkout: %w", err)
 		}
 	}
-	if err := unix.Renameat(co.rootfd, tmp, co.rootfd, j.rel); err != nil {
-		unix.Unlinkat(co.rootfd, tmp, 0)
+	if err := unix.Renameat(dfd, tmp, dfd, dname); err != nil {
+		unix.Unlinkat(dfd, tmp, 0)
 		return false, fmt.Errorf("checkout: replacing %s: %w", co.abs(j.rel), err)
 	}
 	co.prog.linked.Add(1)
 	return true, nil
+}
+
+// tmpAt is a temporary name next to j, relative to where co.at(j) operates.
+func (co *checkouter) tmpAt(j fileJob) string {
+	if j.dir != nil {
+		return path.Base(co.tmpName(j.name))
+	}
+	return co.tmpName(j.rel)
 }
 
 func (co *checkouter) tmpName(rel string) string {
@@ -240,6 +248,7 @@ func (co *checkouter) copyFile(j fileJob) error {
 		}
 		return fmt.Errorf("%w: %s: %s", ErrHardlink, co.abs(j.rel), msg)
 	}
+	dfd, dname := co.at(j)
 	xattrs := hdr.Xattrs
 	if co.noXattrs {
 		xattrs = nil
@@ -257,7 +266,7 @@ func (co *checkouter) copyFile(j fileJob) error {
 	}
 	if co.opts.Mode == OverwriteUnionIdentical {
 		var st unix.Stat_t
-		if err := unix.Fstatat(co.rootfd, j.rel, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+		if err := unix.Fstatat(dfd, dname, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
 			same, err := co.sameContent(j, &st)
 			if err != nil {
 				return err
@@ -268,9 +277,9 @@ func (co *checkouter) copyFile(j fileJob) error {
 			return fmt.Errorf("%w: %s (want %s)", ErrNotIdentic, co.abs(j.rel), j.sum)
 		}
 	}
-	target := j.rel
+	target := dname
 	if co.opts.Mode == OverwriteUnion {
-		target = co.tmpName(j.rel)
+		target = co.tmpAt(j)
 	}
 	// In user mode nothing changes the mode after the data is written, so
 	// a file whose mode survives the umask is created with it: no fchmod.
@@ -278,7 +287,7 @@ func (co *checkouter) copyFile(j fileJob) error {
 	if co.opts.User && mode&0o7000 == 0 && mode&co.umask == 0 && co.umaskOK {
 		createMode, chmod = mode, false
 	}
-	fd, err := unix.Openat(co.rootfd, target, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, createMode)
+	fd, err := unix.Openat(dfd, target, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, createMode)
 	if err == unix.EEXIST && co.opts.Mode == OverwriteUnionAdd {
 		return nil
 	}
@@ -290,22 +299,22 @@ func (co *checkouter) copyFile(j fileJob) error {
 	}
 	if err := co.writeRegular(fd, c, hdr, xattrs, mode, chmod); err != nil {
 		unix.Close(fd)
-		unix.Unlinkat(co.rootfd, target, 0)
+		unix.Unlinkat(dfd, target, 0)
 		return fmt.Errorf("checkout: %s (%s): %w", co.abs(j.rel), j.sum, err)
 	}
 	if err := unix.Close(fd); err != nil {
-		unix.Unlinkat(co.rootfd, target, 0)
+		unix.Unlinkat(dfd, target, 0)
 		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
 	}
-	if target != j.rel {
+	if target != dname {
 		if co.opts.Whiteouts {
 			if err := os.RemoveAll(co.abs(j.rel)); err != nil {
-				unix.Unlinkat(co.rootfd, target, 0)
+				unix.Unlinkat(dfd, target, 0)
 				return fmt.Errorf("checkout: %w", err)
 			}
 		}
-		if err := unix.Renameat(co.rootfd, target, co.rootfd, j.rel); err != nil {
-			unix.Unlinkat(co.rootfd, target, 0)
+		if err := unix.Renameat(dfd, target, dfd, dname); err != nil {
+			unix.Unlinkat(dfd, target, 0)
 			return fmt.Errorf("checkout: replacing %s: %w", co.abs(j.rel), err)
 		}
 	}
@@ -400,7 +409,8 @@ func copyToFd(fd int, src io.Reader) (int64, error) {
 
 func (co *checkouter) copySymlink(j fileJob, hdr *object.FileHeader, xattrs []object.Xattr) error {
 	name := co.abs(j.rel)
-	err := unix.Symlinkat(hdr.SymlinkTarget, co.rootfd, j.rel)
+	dfd, dname := co.at(j)
+	err := unix.Symlinkat(hdr.SymlinkTarget, dfd, dname)
 	if err == unix.EEXIST {
 		switch co.opts.Mode {
 		case OverwriteNone:
@@ -415,13 +425,13 @@ func (co *checkouter) copySymlink(j fileJob, hdr *object.FileHeader, xattrs []ob
 		case OverwriteUnion:
 			if co.opts.Whiteouts {
 				err = os.RemoveAll(name)
-			} else if err = unix.Unlinkat(co.rootfd, j.rel, 0); err == unix.ENOENT {
+			} else if err = unix.Unlinkat(dfd, dname, 0); err == unix.ENOENT {
 				err = nil
 			}
 			if err != nil {
 				return fmt.Errorf("checkout: replacing %s: %w", name, err)
 			}
-			if err := unix.Symlinkat(hdr.SymlinkTarget, co.rootfd, j.rel); err != nil {
+			if err := unix.Symlinkat(hdr.SymlinkTarget, dfd, dname); err != nil {
 				return fmt.Errorf("checkout: symlink %s: %w", name, err)
 			}
 			// ostree 2022.7 returns here without chown/xattrs for a
@@ -435,7 +445,7 @@ func (co *checkouter) copySymlink(j fileJob, hdr *object.FileHeader, xattrs []ob
 	if co.opts.User {
 		return nil
 	}
-	if err := unix.Fchownat(co.rootfd, j.rel, int(hdr.UID), int(hdr.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.Fchownat(dfd, dname, int(hdr.UID), int(hdr.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("checkout: chown %s: %w", name, err)
 	}
 	for _, x := range xattrs {
@@ -454,5 +464,3 @@ func (co *checkouter) copySymlink(j fileJob, hdr *object.FileHeader, xattrs []ob
 func (co *checkouter) removeAll(rel string) error {
 	return os.RemoveAll(co.abs(rel))
 }
-
-func oidFile(j fileJob) oid.ObjectName { return oid.ObjectName{Checksum: j.sum, Type: oid.File} }
