@@ -29,18 +29,21 @@ func (m *DirMeta) Marshal() []byte { return appendDirMeta(nil, m) }
 
 // UnmarshalDirMeta parses and validates a dirmeta object.
 func UnmarshalDirMeta(b []byte) (*DirMeta, error) {
-	v, err := gvariant.Unmarshal(dirMetaType, b)
-	if err != nil {
-		return nil, fmt.Errorf("object: dirmeta: %w", err)
-	}
-	t := v.(gvariant.Tuple)
-	m := &DirMeta{
-		UID:  bits.ReverseBytes32(t[0].(uint32)),
-		GID:  bits.ReverseBytes32(t[1].(uint32)),
-		Mode: bits.ReverseBytes32(t[2].(uint32)),
-	}
-	if m.Xattrs, err = xattrsFromVariant(t[3]); err != nil {
-		return nil, err
+	m, ok := decodeDirMeta(b)
+	if !ok {
+		v, err := gvariant.Unmarshal(dirMetaType, b)
+		if err != nil {
+			return nil, fmt.Errorf("object: dirmeta: %w", err)
+		}
+		t := v.(gvariant.Tuple)
+		m = &DirMeta{
+			UID:  bits.ReverseBytes32(t[0].(uint32)),
+			GID:  bits.ReverseBytes32(t[1].(uint32)),
+			Mode: bits.ReverseBytes32(t[2].(uint32)),
+		}
+		if m.Xattrs, err = xattrsFromVariant(t[3]); err != nil {
+			return nil, err
+		}
 	}
 	if m.Mode&ModeType != ModeDir || m.Mode&^(ModeType|ModePerms) != 0 {
 		return nil, fmt.Errorf("%w: dirmeta mode %#o", ErrBadMode, m.Mode)

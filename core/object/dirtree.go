@@ -50,6 +50,9 @@ func (t *DirTree) AppendMarshal(b []byte) []byte { return appendDirTree(b, t) }
 // UnmarshalDirTree parses and validates a dirtree: names must be valid,
 // sorted, unique across files and directories, checksums 32 bytes.
 func UnmarshalDirTree(b []byte) (*DirTree, error) {
+	if t, ok := decodeDirTree(b); ok {
+		return t, t.Validate()
+	}
 	v, err := gvariant.Unmarshal(dirTreeType, b)
 	if err != nil {
 		return nil, fmt.Errorf("object: dirtree: %w", err)

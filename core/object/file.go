@@ -74,6 +74,9 @@ func framed(hdr []byte) []byte {
 
 // UnmarshalFileHeader parses a (uuuusa(ayay)) header.
 func UnmarshalFileHeader(b []byte) (*FileHeader, error) {
+	if h, _, ok := decodeFileHeader(b, false); ok {
+		return h, h.Validate()
+	}
 	v, err := gvariant.Unmarshal(fileHeaderType, b)
 	if err != nil {
 		return nil, fmt.Errorf("object: file header: %w", err)
@@ -118,6 +121,12 @@ func ReadArchiveHeader(r io.Reader) (*FileHeader, uint64, error) {
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, 0, fmt.Errorf("%w: archive header: %w", ErrMalformed, err)
+	}
+	if h, size, ok := decodeFileHeader(buf, true); ok {
+		if err := h.Validate(); err != nil {
+			return nil, 0, err
+		}
+		return h, size, nil
 	}
 	v, err := gvariant.Unmarshal(archiveHeaderType, buf)
 	if err != nil {

@@ -59,6 +59,9 @@ func MarshalXattrs(xs []Xattr) []byte { return appendXattrs(nil, xs) }
 
 // UnmarshalXattrs parses an a(ayay) variant.
 func UnmarshalXattrs(b []byte) ([]Xattr, error) {
+	if xs, ok := decodeXattrs(b); ok && bytes.Equal(appendXattrs(make([]byte, 0, len(b)), xs), b) {
+		return xs, nil
+	}
 	v, err := gvariant.Unmarshal(xattrsType, b)
 	if err != nil {
 		return nil, fmt.Errorf("object: xattrs: %w", err)
