@@ -204,3 +204,19 @@ func FuzzDirectDecoders(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDirTreeUnmarshal(b *testing.B) {
+	enc := randomDirTree(rand.New(rand.NewPCG(3, 4)), 8, 2, 20).Marshal()
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := UnmarshalDirTree(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("generic", func(b *testing.B) {
+		for b.Loop() {
+			genericDirTreeDecode(enc)
+		}
+	})
+}
