@@ -69,6 +69,22 @@ func arrayElems(b []byte, each func(elem []byte) bool) bool {
 	return start == tableStart
 }
 
+// arrayLen is how many elements arrayElems will find, if the framing holds.
+func arrayLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	w := offsetWidth(len(b))
+	if len(b) < w {
+		return 0
+	}
+	start := readOffset(b[len(b)-w:], w)
+	if start < 0 || start > len(b) {
+		return 0
+	}
+	return (len(b) - start) / w
+}
+
 // splitMembers reads the n end offsets (last member first) at the end of
 // a variable-sized element and returns them in member order.
 func splitMembers(elem []byte, n int, ends []int) ([]int, []byte, bool) {
@@ -115,7 +131,10 @@ func decodeDirTree(b []byte) (*DirTree, bool) {
 	if filesEnd < 0 || filesEnd > len(b)-w {
 		return nil, false
 	}
-	t := &DirTree{}
+	t := &DirTree{
+		Files: make([]FileEntry, 0, arrayLen(b[:filesEnd])),
+		Dirs:  make([]DirEntry, 0, arrayLen(b[filesEnd:len(b)-w])),
+	}
 	var ends [2]int
 	ok := arrayElems(b[:filesEnd], func(e []byte) bool {
 		off, body, ok := splitMembers(e, 1, ends[:0])
@@ -147,12 +166,6 @@ func decodeDirTree(b []byte) (*DirTree, bool) {
 	})
 	if !ok || !bytes.Equal(t.AppendMarshal(make([]byte, 0, len(b))), b) {
 		return nil, false
-	}
-	if t.Files == nil {
-		t.Files = []FileEntry{}
-	}
-	if t.Dirs == nil {
-		t.Dirs = []DirEntry{}
 	}
 	return t, true
 }
