@@ -248,3 +248,10 @@ func decodeFileHeader(b []byte, archive bool) (*FileHeader, uint64, bool) {
 	}
 	return h, size, true
 }
+
+// DecodeDirMetaLayout decodes the (uuua(ayay)) layout of a dirmeta without
+// checking that the mode is a directory's: bare-user repositories keep a
+// file's ownership, mode and xattrs in it (the user.ostreemeta xattr). It
+// reports false for anything it does not take for certain, which the
+// caller then hands to the generic decoder.
+func DecodeDirMetaLayout(b []byte) (*DirMeta, bool) { return decodeDirMeta(b) }

@@ -288,6 +288,9 @@ var userMetaType = gvariant.MustParseType("(uuua(ayay))")
 // unmarshalUserMeta parses user.ostreemeta, which has dirmeta's layout but
 // holds a file's mode.
 func unmarshalUserMeta(b []byte) (*object.DirMeta, error) {
+	if m, ok := object.DecodeDirMetaLayout(b); ok {
+		return m, nil
+	}
 	v, err := gvariant.Unmarshal(userMetaType, b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ostreeMetaXattr, err)
@@ -310,17 +313,7 @@ func unmarshalUserMeta(b []byte) (*object.DirMeta, error) {
 }
 
 func marshalUserMeta(h *object.FileHeader) []byte {
-	xs := make([]any, len(h.Xattrs))
-	for i, x := range h.Xattrs {
-		xs[i] = gvariant.Tuple{append([]byte(x.Name), 0), x.Value}
-	}
-	b, err := gvariant.Marshal(userMetaType, gvariant.Tuple{
-		bits.ReverseBytes32(h.UID), bits.ReverseBytes32(h.GID), bits.ReverseBytes32(h.Mode), xs,
-	})
-	if err != nil {
-		panic("repo: marshal user.ostreemeta: " + err.Error())
-	}
-	return b
+	return (&object.DirMeta{UID: h.UID, GID: h.GID, Mode: h.Mode, Xattrs: h.Xattrs}).Marshal()
 }
 
 // ListObjects calls fn for every loose object in this repository (not its
