@@ -1,9 +1,11 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"sort"
@@ -491,7 +493,35 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 		return sum, false, wrapPath(j.path, err)
 	}
 	// Archive: compression is the expensive part, so hash first and
-	// compress only objects the repository lacks.
+	// compress only objects the repository lacks. A file that fits a
+	// pooled buffer is read once: hashed and compressed from memory.
+	if size <= inMemoryMax {
+		bp := fileBufs.Get().(*[]byte)
+		defer fileBufs.Put(bp)
+		buf := (*bp)[:size+1] // one more byte shows a file that grew
+		n, err := io.ReadFull(f, buf)
+		switch {
+		case err != nil && err != io.ErrUnexpectedEOF && err != io.EOF:
+			return oid.Checksum{}, false, fmt.Errorf("compose: read %s: %w", j.path, err)
+		case int64(n) != size: // grew or shrank since the stat
+			return oid.Checksum{}, false, fmt.Errorf("compose: %s changed while being committed", j.path)
+		}
+		buf = buf[:size]
+		sum, err := object.ContentChecksum(hdr, bytes.NewReader(buf))
+		if err != nil {
+			return sum, false, err
+		}
+		name := oid.ObjectName{Checksum: sum, Type: oid.File}
+		if ok, err := im.tx.Has(im.ctx, name); err != nil || ok {
+			return sum, false, err
+		}
+		if err := im.tx.WriteContentHashed(im.ctx, sum, hdr, buf); err != nil {
+			return sum, false, wrapPath(j.path, err)
+		}
+		im.prog.written.Add(1)
+		im.prog.bytes.Add(size)
+		return sum, false, nil
+	}
 	sum, err := object.ContentChecksum(hdr, f)
 	if err != nil {
 		return sum, false, fmt.Errorf("compose: read %s: %w", j.path, err)
@@ -514,6 +544,11 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 	im.prog.bytes.Add(size)
 	return sum, false, nil
 }
+
+// inMemoryMax is the largest file an archive commit reads into memory.
+const inMemoryMax = 1 << 20
+
+var fileBufs = sync.Pool{New: func() any { b := make([]byte, inMemoryMax+1); return &b }}
 
 // readlink reads a symlink's target relative to its open directory when
 // the walker has it, by path otherwise.

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -183,7 +184,7 @@ func (tx *Txn) writeStaged(name oid.ObjectName, data []byte) error {
 // for symlinks) and returns its checksum. Nothing is kept if the object
 // already exists.
 func (tx *Txn) WriteContent(ctx context.Context, hdr *object.FileHeader, payload io.Reader, size int64) (oid.Checksum, error) {
-	return tx.writeContent(ctx, nil, hdr, payload, size)
+	return tx.writeContent(ctx, nil, hdr, payload, size, false)
 }
 
 // WriteContentAs stores a content object whose checksum the caller knows
@@ -193,13 +194,36 @@ func (tx *Txn) WriteContentAs(ctx context.Context, sum oid.Checksum, hdr *object
 	if ok, err := tx.Has(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); err != nil || ok {
 		return err
 	}
-	_, err := tx.writeContent(ctx, &sum, hdr, payload, size)
+	_, err := tx.writeContent(ctx, &sum, hdr, payload, size, false)
 	return err
 }
 
+// WriteContentHashed is WriteContentAs for a payload the caller has just
+// hashed itself from memory (compose hashes a file before compressing it,
+// to skip objects the repository has): the bytes cannot have changed, so
+// they are not hashed a second time. sum must be object.ContentChecksum of
+// hdr and payload; nothing checks it.
+func (tx *Txn) WriteContentHashed(ctx context.Context, sum oid.Checksum, hdr *object.FileHeader, payload []byte) error {
+	if ok, err := tx.Has(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); err != nil || ok {
+		return err
+	}
+	_, err := tx.writeContent(ctx, &sum, hdr, bytes.NewReader(payload), int64(len(payload)), true)
+	return err
+}
+
+// knownSum is a hash.Hash that does no work: it stands for a checksum the
+// caller already computed over the same bytes.
+type knownSum oid.Checksum
+
+func (k *knownSum) Write(p []byte) (int, error) { return len(p), nil }
+func (k *knownSum) Sum(b []byte) []byte         { return append(b, k[:]...) }
+func (k *knownSum) Reset()                      {}
+func (k *knownSum) Size() int                   { return oid.Size }
+func (k *knownSum) BlockSize() int              { return 64 }
+
 // writeContent streams the object into a staging temp file while hashing
 // it, then names it; want, if not nil, is the checksum it must have.
-func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64) (oid.Checksum, error) {
+func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64, hashed bool) (oid.Checksum, error) {
 	if err := hdr.Validate(); err != nil {
 		return oid.Checksum{}, err
 	}
@@ -212,8 +236,14 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		return oid.Checksum{}, fmt.Errorf("%w: bare-user-only cannot store uid %d, gid %d or %d xattrs (commit with --canonical-permissions)",
 			ErrReadOnly, hdr.UID, hdr.GID, len(hdr.Xattrs))
 	}
-	h := sha256.New()
-	h.Write(hdr.StreamPrefix())
+	var h hash.Hash
+	if hashed && want != nil {
+		k := knownSum(*want)
+		h = &k
+	} else {
+		h = sha256.New()
+		h.Write(hdr.StreamPrefix())
+	}
 	if hdr.IsSymlink() {
 		payload, size = nil, 0
 		if r.mode != ModeArchive && r.mode != ModeBareUser {

@@ -1,0 +1,81 @@
+package compose_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/groveos/grove/core/compose"
+	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/repotest"
+)
+
+// TestArchiveCommitAroundInMemoryLimit commits files on both sides of the
+// size up to which an archive commit reads a file once into memory (empty,
+// one byte, 1 MiB ± 1, several MiB): the commit must be the one ostree
+// writes for the same tree, and ostree must read back every object.
+func TestArchiveCommitAroundInMemoryLimit(t *testing.T) {
+	repotest.NeedOstree(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "tree")
+	const mib = 1 << 20
+	for _, size := range []int{0, 1, mib - 1, mib, mib + 1, 3*mib + 7} {
+		body := bytes.Repeat([]byte(fmt.Sprintf("%d bytes of text ", size)), size/8+1)[:size]
+		repotest.WriteFile(t, filepath.Join(dir, fmt.Sprintf("f%d", size)), string(body), 0o644)
+	}
+	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	tx, err := r.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := compose.NoModifier()
+	mod.SkipXattrs = true
+	root, err := compose.ImportDir(ctx, tx, dir, mod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{Subject: "s", Timestamp: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	ref := repotest.NewRepo(t, repo.ModeArchive)
+	want := repotest.Ostree(t, "--repo="+ref.Path(), "commit", "--orphan", "--no-xattrs", "--no-bindings",
+		"--tree=dir="+dir, "--timestamp=2024-01-01T00:00:00Z", "-s", "s")
+	if got := sum.String(); got != strings.TrimSpace(want) {
+		t.Errorf("grove commit %s, ostree commit %s", got, want)
+	}
+	repotest.Ostree(t, "--repo="+r.Path(), "fsck")
+	co := filepath.Join(t.TempDir(), "co")
+	repotest.Ostree(t, "--repo="+r.Path(), "checkout", "-U", sum.String(), co)
+	for _, e := range mustReadDir(t, dir) {
+		a, _ := os.ReadFile(filepath.Join(dir, e))
+		b, err := os.ReadFile(filepath.Join(co, e))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: ostree's checkout of grove's object differs (%v)", e, err)
+		}
+	}
+}
+
+func mustReadDir(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
