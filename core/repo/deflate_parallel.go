@@ -19,8 +19,8 @@ import (
 // DEFLATE stream that any inflater reads, ostree's included; it is a few
 // bytes per chunk longer than a serial one.
 const (
-	parallelDeflateMin   = 4 << 20
-	parallelDeflateChunk = 1 << 20
+	parallelDeflateMin   = 16 << 20
+	parallelDeflateChunk = 4 << 20
 	deflateWindow        = 32 << 10
 )
 
