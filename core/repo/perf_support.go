@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -72,7 +73,15 @@ type archiveReader struct {
 	br   *bufio.Reader
 	zr   io.ReadCloser
 	left int64
+	// Objects up to inMemoryObject bytes are read whole into buf and
+	// inflated from memory: klauspost's inflater is about a fifth faster
+	// on a *bytes.Reader than on a bufio.Reader, and the descriptor is
+	// closed at once.
+	buf []byte
+	mem bytes.Reader
 }
+
+const inMemoryObject = 1 << 20
 
 var archiveReaders = sync.Pool{New: func() any {
 	return &archiveReader{fd: -1, br: bufio.NewReaderSize(nil, 64<<10)}
@@ -85,8 +94,26 @@ func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
 	}
 	z := archiveReaders.Get().(*archiveReader)
 	z.fd = fd
-	z.br.Reset(fdReader(fd))
-	hdr, size, err := object.ReadArchiveHeader(z.br)
+	var src io.Reader = z.br
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil && st.Size <= inMemoryObject {
+		if cap(z.buf) < int(st.Size)+1 {
+			z.buf = make([]byte, 0, inMemoryObject+1)
+		}
+		// One byte more than the size tells a file that grew.
+		n, err := io.ReadFull(fdReader(fd), z.buf[:st.Size+1])
+		if err != io.ErrUnexpectedEOF || int64(n) != st.Size {
+			z.Close()
+			return nil
+		}
+		unix.Close(fd)
+		z.fd = -2 // nothing to close, but still a reader to pool
+		z.mem.Reset(z.buf[:n])
+		src = &z.mem
+	} else {
+		z.br.Reset(fdReader(fd))
+	}
+	hdr, size, err := object.ReadArchiveHeader(src)
 	if err != nil {
 		z.Close()
 		return nil
@@ -99,8 +126,8 @@ func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
 		return c
 	}
 	if z.zr == nil {
-		z.zr = flate.NewReader(z.br)
-	} else if err := z.zr.(flate.Resetter).Reset(z.br, nil); err != nil {
+		z.zr = flate.NewReader(src.(flate.Reader))
+	} else if err := z.zr.(flate.Resetter).Reset(src, nil); err != nil {
 		z.Close()
 		return nil
 	}
@@ -134,12 +161,16 @@ func (h *archiveHandle) Close() error {
 }
 
 func (z *archiveReader) Close() error {
-	if z.fd < 0 {
+	if z.fd == -1 { // closed already
 		return nil
 	}
-	err := unix.Close(z.fd)
+	var err error
+	if z.fd >= 0 {
+		err = unix.Close(z.fd)
+	}
 	z.fd = -1
 	z.br.Reset(nil)
+	z.mem.Reset(nil)
 	z.left = 0
 	archiveReaders.Put(z)
 	return err
