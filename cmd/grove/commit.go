@@ -242,7 +242,9 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 			t, err = importTar(ctx, tx, s.arg, m)
 			consumeMatched(mod, m)
 		case "ref":
-			t, err = compose.TreeFromCommit(ctx, r, s.commit)
+			m := treeModifier(mod)
+			t, err = compose.TreeFromCommitModified(ctx, tx, s.commit, m)
+			consumeMatched(mod, m)
 		}
 		if err != nil {
 			return err

@@ -433,3 +433,38 @@ func repoSnapshot(t testing.TB, r string) string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// TestCommitRefTreeReappliesModifier commits a tree with ownership, modes
+// and xattrs, then re-commits it through --tree=ref= under each option
+// that changes metadata: ostree applies the modifier to every entry of the
+// ref tree (new content objects where a header changes), so must grove.
+func TestCommitRefTreeReappliesModifier(t *testing.T) {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	repotest.RichTree(t, a)
+	repotest.WriteFile(t, b+"/usr/bin/sh", "overlaid shell\n", 0o755)
+	statFile := filepath.Join(base, "statoverride")
+	repotest.WriteFile(t, statFile, "+2048 /etc/secret\n=448 /usr/bin/tool\n", 0o644)
+	skipFile := filepath.Join(base, "skip")
+	repotest.WriteFile(t, skipFile, "/usr/lib\n/small.txt\n", 0o644)
+	ts := "--timestamp=2021-03-04T05:06:07Z"
+	for _, mode := range []repo.Mode{repo.ModeArchive, repo.ModeBareUser} {
+		t.Run(mode.String(), func(t *testing.T) {
+			p := newCommitPair(t, mode)
+			p.both(ts, "--fsync=false", "-b", "base", "--tree=dir="+a)
+			for _, opts := range [][]string{
+				{"--owner-uid=42", "--owner-gid=43"},
+				{"--no-xattrs"},
+				{"--canonical-permissions"},
+				{"--statoverride=" + statFile},
+				{"--skip-list=" + skipFile},
+				{"--owner-uid=7", "--tree=dir=" + b}, // a directory overlaid with a modified ref tree
+				{"--link-checkout-speedup"},          // no metadata option: the trees are reused
+			} {
+				args := append([]string{ts, "--fsync=false", "-b", "m", "--tree=ref=base"}, opts...)
+				p.both(args...)
+			}
+			p.check("m")
+		})
+	}
+}
