@@ -17,15 +17,14 @@ import (
 
 // TestArchiveCommitAroundInMemoryLimit commits files on both sides of the
 // size up to which an archive commit reads a file once into memory (empty,
-// one byte, 1 MiB ± 1, several MiB) and of the size from which a file is
-// compressed on every core (16 MiB, 17 MiB): the commit must be the one
-// ostree writes for the same tree, and ostree must read back every object.
+// one byte, 1 MiB ± 1, several MiB): the commit must be the one ostree
+// writes for the same tree, and ostree must read back every object.
 func TestArchiveCommitAroundInMemoryLimit(t *testing.T) {
 	repotest.NeedOstree(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "tree")
 	const mib = 1 << 20
-	for _, size := range []int{0, 1, mib - 1, mib, mib + 1, 3*mib + 7, 16 * mib, 17*mib + 3} {
+	for _, size := range []int{0, 1, mib - 1, mib, mib + 1, 3*mib + 7} {
 		body := bytes.Repeat([]byte(fmt.Sprintf("%d bytes of text ", size)), size/8+1)[:size]
 		repotest.WriteFile(t, filepath.Join(dir, fmt.Sprintf("f%d", size)), string(body), 0o644)
 	}

@@ -30,11 +30,19 @@ var dictDeflaters [10]sync.Pool
 
 type deflateChunk struct {
 	data, dict []byte
+	dictBuf    [deflateWindow]byte
 	last       bool
-	out        bytes.Buffer
+	out        *bytes.Buffer
 	err        error
 	done       chan struct{}
 }
+
+// Chunk buffers are pooled: fresh megabytes for every chunk of every big
+// file cost more in page faults than the compression gained.
+var (
+	chunkBufs = sync.Pool{New: func() any { b := make([]byte, parallelDeflateChunk); return &b }}
+	outBufs   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 // deflateParallel reads exactly size bytes from src, hashing them into h
 // in order, and writes their compression to dst.
@@ -43,10 +51,10 @@ func (r *Repo) deflateParallel(dst io.Writer, h hash.Hash, src io.Reader, size i
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(inflight)
-		var prev []byte
+		tail := make([]byte, 0, deflateWindow)
 		for off := int64(0); ; {
 			n := min(int64(parallelDeflateChunk), size-off)
-			data := make([]byte, n)
+			data := (*chunkBufs.Get().(*[]byte))[:n]
 			if _, err := io.ReadFull(src, data); err != nil {
 				readErr <- fmt.Errorf("repo: content size changed while reading: %w", err)
 				return
@@ -54,10 +62,12 @@ func (r *Repo) deflateParallel(dst io.Writer, h hash.Hash, src io.Reader, size i
 			h.Write(data)
 			off += n
 			c := &deflateChunk{data: data, last: off == size, done: make(chan struct{})}
-			if len(prev) > 0 {
-				c.dict = prev[max(0, len(prev)-deflateWindow):]
-			}
-			prev = data
+			c.out = outBufs.Get().(*bytes.Buffer)
+			// The dictionary is the previous chunk's tail, copied while
+			// that chunk was still ours: its buffer goes back to the pool
+			// as soon as it is written out.
+			c.dict = append(c.dictBuf[:0], tail...)
+			tail = append(tail[:0], data[max(0, len(data)-deflateWindow):]...)
 			if c.last {
 				// One more byte would mean the file grew since its stat.
 				var extra [1]byte
@@ -83,6 +93,10 @@ func (r *Repo) deflateParallel(dst io.Writer, h hash.Hash, src io.Reader, size i
 		if werr == nil {
 			_, werr = dst.Write(c.out.Bytes())
 		}
+		c.out.Reset()
+		outBufs.Put(c.out)
+		data := c.data[:cap(c.data)]
+		chunkBufs.Put(&data)
 	}
 	if err := <-readErr; err != nil {
 		return err
@@ -95,10 +109,10 @@ func (r *Repo) deflateChunk(c *deflateChunk) {
 	c.out.Grow(len(c.data) / 2)
 	zw, ok := dictDeflaters[r.zlibLevel].Get().(*flate.Writer)
 	if ok {
-		zw.ResetDict(&c.out, c.dict)
+		zw.ResetDict(c.out, c.dict)
 	} else {
 		var err error
-		if zw, err = flate.NewWriterDict(&c.out, r.zlibLevel, c.dict); err != nil {
+		if zw, err = flate.NewWriterDict(c.out, r.zlibLevel, c.dict); err != nil {
 			c.err = err
 			return
 		}
