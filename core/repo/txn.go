@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -274,11 +273,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		if _, err := bw.Write(hdr.ArchiveHeader(uint64(size))); err != nil {
 			return oid.Checksum{}, err
 		}
-		if !hdr.IsSymlink() && size >= parallelDeflateMin && runtime.GOMAXPROCS(0) > 1 {
-			if err := r.deflateParallel(bw, h, payload, size); err != nil {
-				return oid.Checksum{}, err
-			}
-		} else if !hdr.IsSymlink() {
+		if !hdr.IsSymlink() {
 			zw, err := r.getDeflater(bw)
 			if err != nil {
 				return oid.Checksum{}, err
