@@ -126,7 +126,7 @@ type importer struct {
 	progress func(Progress)
 	prog     struct{ scanned, written, bytes, reused atomic.Int64 }
 
-	jobs    chan fileJob
+	jobs    jobQueue
 	wg      sync.WaitGroup
 	errOnce sync.Once
 	err     error
@@ -161,7 +161,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 		inoReliable: map[uint64]bool{}, walkSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.skipXattrs(im.r)
 	n := importWorkers()
-	im.jobs = make(chan fileJob, 4*n)
+	im.jobs.init()
 	for i := 0; i < n; i++ {
 		im.wg.Add(1)
 		go im.worker()
@@ -188,7 +188,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 		}
 	}
 	im.walking.Wait()
-	close(im.jobs)
+	im.jobs.close()
 	im.wg.Wait()
 	if im.err != nil {
 		err = im.err // the first failure, not the cancellation it caused
@@ -347,11 +347,10 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 			}
 			im.record(j, sum, skip)
 		case unix.S_IFREG:
-			select {
-			case im.jobs <- fileJob{path: child, rel: childRel, st: cst, tree: t, name: name}:
-			case <-im.ctx.Done():
-				return im.ctx.Err()
+			if err := im.ctx.Err(); err != nil {
+				return err
 			}
+			im.jobs.put(fileJob{path: child, rel: childRel, st: cst, tree: t, name: name})
 		default:
 			return fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
 		}
@@ -402,7 +401,11 @@ func (im *importer) direntInoReliable(fd int, dev uint64) bool {
 
 func (im *importer) worker() {
 	defer im.wg.Done()
-	for j := range im.jobs {
+	for {
+		j, ok := im.jobs.get()
+		if !ok {
+			return
+		}
 		if im.ctx.Err() != nil {
 			continue
 		}
