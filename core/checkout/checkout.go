@@ -199,6 +199,9 @@ type dirDone struct {
 	rel   string
 	meta  *object.DirMeta
 	depth int
+	// spread: FS_TOPDIR_FL was added to flags, the directory's own.
+	spread bool
+	flags  uint32
 }
 
 type checkouter struct {
@@ -325,6 +328,11 @@ func (co *checkouter) run(dest string, target Target) error {
 	}
 	if err := co.openRoot(); err != nil {
 		return err
+	}
+	if !didExist {
+		if flags, ok := spreadDir(co.rootfd); ok {
+			defer unspreadDir(co.rootfd, flags)
+		}
 	}
 	if co.opts.RequireHardlinks {
 		var a, b unix.Stat_t
@@ -537,9 +545,20 @@ func (co *checkouter) walk(t *dirTask) error {
 			}
 		}
 	}
+	// A directory this checkout created is opened readable: the files
+	// are created relative to it, and it is spread (see spreadDir) before
+	// its subdirectories are made.
+	var h *dirHandle
+	done := dirDone{rel: rel, meta: meta, depth: strings.Count(rel, "/") + 1}
+	if !didExist && rel != "." && len(dt.Files)+len(dt.Dirs) > 0 {
+		if fd, err := unix.Openat(co.rootfd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
+			h = &dirHandle{fd: fd}
+			done.flags, done.spread = spreadDir(fd)
+		}
+	}
 	if !didExist {
 		co.dirsMu.Lock()
-		co.dirs = append(co.dirs, dirDone{rel: rel, meta: meta, depth: strings.Count(rel, "/") + 1})
+		co.dirs = append(co.dirs, done)
 		co.dirsMu.Unlock()
 	}
 
@@ -549,13 +568,14 @@ func (co *checkouter) walk(t *dirTask) error {
 	}
 	// The files get a handle on their directory (if one can be had:
 	// without, they fall back to paths from the root).
-	var h *dirHandle
-	if len(dt.Files) > 0 {
+	if h == nil && len(dt.Files) > 0 {
 		if fd, err := unix.Openat(co.rootfd, rel, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
 			h = &dirHandle{fd: fd}
-			h.refs.Store(1)
-			defer h.release()
 		}
+	}
+	if h != nil {
+		h.refs.Store(1)
+		defer h.release()
 	}
 	flush := func(batch []fileJob) {
 		if h != nil {
@@ -703,6 +723,9 @@ func (co *checkouter) finishDir(d dirDone) error {
 		mode &= 0o775
 	}
 	name := co.abs(d.rel)
+	if d.spread {
+		return co.finishSpreadDir(d, mode, name)
+	}
 	if err := unix.Fchmodat(co.rootfd, d.rel, mode, 0); err != nil {
 		return fmt.Errorf("checkout: chmod %s: %w", name, err)
 	}
@@ -727,6 +750,38 @@ func (co *checkouter) finishDir(d dirDone) error {
 		err = unix.Fsync(fd)
 		unix.Close(fd)
 		if err != nil {
+			return fmt.Errorf("checkout: fsync %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// finishSpreadDir is finishDir through a descriptor, which the flags need
+// anyway: the spread flag goes first (it needs ownership, not write
+// permission), then mode, owner, mtime and the optional fsync.
+func (co *checkouter) finishSpreadDir(d dirDone, mode uint32, name string) error {
+	fd, err := unix.Openat(co.rootfd, d.rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("checkout: open %s: %w", name, err)
+	}
+	defer unix.Close(fd)
+	unspreadDir(fd, d.flags)
+	if err := unix.Fchmod(fd, mode); err != nil {
+		return fmt.Errorf("checkout: chmod %s: %w", name, err)
+	}
+	if !co.opts.User {
+		if err := unix.Fchown(fd, int(d.meta.UID), int(d.meta.GID)); err != nil {
+			return fmt.Errorf("checkout: chown %s: %w", name, err)
+		}
+	}
+	if !co.opts.ForceCopy {
+		ts := []unix.Timespec{{Sec: 0, Nsec: unix.UTIME_OMIT}, {Sec: 0, Nsec: 0}}
+		if err := unix.UtimesNanoAt(fd, "", ts, unix.AT_EMPTY_PATH); err != nil {
+			return fmt.Errorf("checkout: utimens %s: %w", name, err)
+		}
+	}
+	if co.opts.Fsync {
+		if err := unix.Fsync(fd); err != nil {
 			return fmt.Errorf("checkout: fsync %s: %w", name, err)
 		}
 	}
