@@ -223,6 +223,11 @@ type checkouter struct {
 	umask   uint32
 	umaskOK bool
 
+	// emptySums: user.ostreemeta value → checksum of the empty file
+	// with that metadata (bare-user links need no stat).
+	emptyMu   sync.Mutex
+	emptySums map[string]oid.Checksum
+
 	metaMu    sync.Mutex
 	metaCache map[oid.Checksum]*object.DirMeta
 	dirsMu    sync.Mutex

@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
+	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 	"golang.org/x/sys/unix"
 )
@@ -41,6 +43,9 @@ func objRel(j fileJob) string {
 // objects only in a parent repository, link limits).
 func (co *checkouter) tryLink(j fileJob) (bool, error) {
 	rel := objRel(j)
+	if co.mode == repo.ModeBareUser {
+		return co.tryLinkBareUser(j, rel)
+	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(co.objfd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if err == unix.ENOENT {
@@ -50,32 +55,6 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 	}
 	isLnk := st.Mode&unix.S_IFMT == unix.S_IFLNK
 	switch co.mode {
-	case repo.ModeBareUser:
-		// Symlinks are stored as regular files here; the real type and
-		// mode live in user.ostreemeta.
-		var buf [256]byte
-		n, err := fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf[:])
-		if err != nil || n < 12 {
-			return false, nil // let the copy path report a proper error
-		}
-		mode := binary.BigEndian.Uint32(buf[8:12])
-		if mode&unix.S_IFMT == unix.S_IFLNK && st.Size > 0 && st.Size <= 4096 {
-			// The object holds the target plus a NUL.
-			fd, err := unix.Openat(co.objfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-			if err != nil {
-				return false, nil
-			}
-			b := make([]byte, st.Size)
-			n, err := unix.Read(fd, b)
-			unix.Close(fd)
-			if err != nil || int64(n) != st.Size || b[n-1] != 0 {
-				return false, nil
-			}
-			return true, co.userSymlink(j, string(b[:n-1]))
-		}
-		if mode&unix.S_IFMT != unix.S_IFREG || mode&unix.S_IRUSR == 0 || st.Size == 0 {
-			return false, nil
-		}
 	case repo.ModeBareUserOnly:
 		if isLnk {
 			var b [4096]byte
@@ -94,6 +73,80 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 		}
 	}
 	return co.link(rel, j)
+}
+
+// tryLinkBareUser is tryLink for bare-user repositories, where symlinks
+// are stored as regular files and the real type and mode live in
+// user.ostreemeta: that attribute is all it reads before linking.
+// Whether the object is empty (ostree copies empty files) follows from
+// its name: an empty file with this metadata has exactly one checksum.
+func (co *checkouter) tryLinkBareUser(j fileJob, rel string) (bool, error) {
+	var small [256]byte
+	buf := small[:]
+	n, err := fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf)
+	if err == unix.ERANGE {
+		buf = make([]byte, 64<<10)
+		n, err = fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf)
+	}
+	if err != nil || n < 12 {
+		return false, nil // missing here (parent repository) or odd: the copy path decides
+	}
+	meta := buf[:n]
+	mode := binary.BigEndian.Uint32(meta[8:12])
+	switch {
+	case mode&unix.S_IFMT == unix.S_IFLNK:
+		// The object holds the target plus a NUL.
+		fd, err := unix.Openat(co.objfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return false, nil
+		}
+		var b [4097]byte
+		n, err := unix.Read(fd, b[:])
+		unix.Close(fd)
+		if err != nil || n < 2 || n == len(b) || b[n-1] != 0 {
+			return false, nil
+		}
+		return true, co.userSymlink(j, string(b[:n-1]))
+	case mode&unix.S_IFMT != unix.S_IFREG || mode&unix.S_IRUSR == 0:
+		return false, nil
+	}
+	if empty, known := co.emptyObject(meta, j.sum); !known {
+		var st unix.Stat_t
+		if err := unix.Fstatat(co.objfd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Size == 0 {
+			return false, nil
+		}
+	} else if empty {
+		return false, nil
+	}
+	return co.link(rel, j)
+}
+
+// emptyObject says whether sum names the empty regular file with the
+// given user.ostreemeta (owner, mode, xattrs); known is false when the
+// attribute does not decode.
+func (co *checkouter) emptyObject(meta []byte, sum oid.Checksum) (empty, known bool) {
+	co.emptyMu.Lock()
+	e, ok := co.emptySums[string(meta)]
+	co.emptyMu.Unlock()
+	if !ok {
+		dm, ok := object.DecodeDirMetaLayout(meta)
+		if !ok {
+			return false, false
+		}
+		hdr := &object.FileHeader{UID: dm.UID, GID: dm.GID, Mode: dm.Mode, Xattrs: dm.Xattrs}
+		s, err := object.ContentChecksum(hdr, bytes.NewReader(nil))
+		if err != nil {
+			return false, false
+		}
+		e = s
+		co.emptyMu.Lock()
+		if co.emptySums == nil {
+			co.emptySums = map[string]oid.Checksum{}
+		}
+		co.emptySums[string(meta)] = e
+		co.emptyMu.Unlock()
+	}
+	return e == sum, true
 }
 
 // userSymlink creates a symlink in user mode (no owner, no xattrs), the
