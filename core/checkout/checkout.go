@@ -173,14 +173,15 @@ type fileJob struct {
 }
 
 // dirHandle is a directory opened for the files checked out into it,
-// closed when the last batch of them is done.
+// closed when the last batch of them is done unless kept for finishDir.
 type dirHandle struct {
 	fd   int
 	refs atomic.Int32
+	keep bool
 }
 
 func (h *dirHandle) release() {
-	if h.refs.Add(-1) == 0 {
+	if h.refs.Add(-1) == 0 && !h.keep {
 		unix.Close(h.fd)
 	}
 }
@@ -202,6 +203,8 @@ type dirDone struct {
 	// spread: FS_TOPDIR_FL was added to flags, the directory's own.
 	spread bool
 	flags  uint32
+	// fd, when not -1, is the directory kept open since walk.
+	fd int
 }
 
 type checkouter struct {
@@ -233,6 +236,11 @@ type checkouter struct {
 	dirsMu    sync.Mutex
 	dirs      []dirDone
 
+	// keptFds counts directories kept open from walk to finishDir, at
+	// most maxKeptFds.
+	keptFds    atomic.Int64
+	maxKeptFds int64
+
 	q       taskQueue
 	pending sync.WaitGroup // tasks queued or running
 	workers sync.WaitGroup
@@ -263,6 +271,7 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 		cancel:    cancel,
 	}
 	co.umask, co.umaskOK = processUmask()
+	co.maxKeptFds = maxKeptDirs()
 	co.userModeR = co.mode == repo.ModeBareUser || co.mode == repo.ModeBareUserOnly
 	co.linkable = (co.mode == repo.ModeBare && !opts.User) || (co.userModeR && opts.User)
 	if co.mode.IsBare() {
@@ -286,6 +295,11 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 
 func (co *checkouter) close() {
 	co.cancel()
+	for _, d := range co.dirs { // kept by a checkout that failed
+		if d.fd >= 0 {
+			unix.Close(d.fd)
+		}
+	}
 	if co.objfd >= 0 {
 		unix.Close(co.objfd)
 	}
@@ -402,8 +416,8 @@ func (co *checkouter) run(dest string, target Target) error {
 // finishDirs runs finishDir over dirs with up to workers goroutines.
 func (co *checkouter) finishDirs(dirs []dirDone, workers int) error {
 	if len(dirs) < 8 || workers < 2 {
-		for _, d := range dirs {
-			if err := co.finishDir(d); err != nil {
+		for i := range dirs {
+			if err := co.finishDir(&dirs[i]); err != nil {
 				return err
 			}
 		}
@@ -419,7 +433,7 @@ func (co *checkouter) finishDirs(dirs []dirDone, workers int) error {
 				if i >= len(dirs) {
 					return
 				}
-				if errs[w] = co.finishDir(dirs[i]); errs[w] != nil {
+				if errs[w] = co.finishDir(&dirs[i]); errs[w] != nil {
 					next.Store(int64(len(dirs)))
 					return
 				}
@@ -554,11 +568,16 @@ func (co *checkouter) walk(t *dirTask) error {
 	// are created relative to it, and it is spread (see spreadDir) before
 	// its subdirectories are made.
 	var h *dirHandle
-	done := dirDone{rel: rel, meta: meta, depth: strings.Count(rel, "/") + 1}
+	done := dirDone{rel: rel, meta: meta, depth: strings.Count(rel, "/") + 1, fd: -1}
 	if !didExist && rel != "." && len(dt.Files)+len(dt.Dirs) > 0 {
 		if fd, err := unix.Openat(co.rootfd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
 			h = &dirHandle{fd: fd}
 			done.flags, done.spread = spreadDir(fd)
+			// finishDir will need the descriptor again, unless
+			// that keeps too many open.
+			if done.spread && co.keptFds.Add(1) <= co.maxKeptFds {
+				h.keep, done.fd = true, fd
+			}
 		}
 	}
 	if !didExist {
@@ -611,7 +630,7 @@ func (co *checkouter) walk(t *dirTask) error {
 			j.dir, j.name = h, f.Name
 		}
 		batch = append(batch, j)
-		if len(batch) == 32 {
+		if len(batch) == filesPerTask {
 			flush(batch)
 			batch = nil
 		}
@@ -627,6 +646,11 @@ func (co *checkouter) walk(t *dirTask) error {
 	}
 	return nil
 }
+
+// filesPerTask splits only large directories: two workers creating
+// entries in one directory contend for its lock, so the files of most
+// directories are one task.
+const filesPerTask = 256
 
 // task is a directory to create and scan, or a batch of files.
 type task struct {
@@ -722,7 +746,7 @@ func (co *checkouter) runTask(t task) error {
 	return nil
 }
 
-func (co *checkouter) finishDir(d dirDone) error {
+func (co *checkouter) finishDir(d *dirDone) error {
 	mode := d.meta.Mode & 0o7777
 	if co.mode == repo.ModeBareUserOnly || co.opts.BareUserOnlyDirs {
 		mode &= 0o775
@@ -764,11 +788,16 @@ func (co *checkouter) finishDir(d dirDone) error {
 // finishSpreadDir is finishDir through a descriptor, which the flags need
 // anyway: the spread flag goes first (it needs ownership, not write
 // permission), then mode, owner, mtime and the optional fsync.
-func (co *checkouter) finishSpreadDir(d dirDone, mode uint32, name string) error {
-	fd, err := unix.Openat(co.rootfd, d.rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("checkout: open %s: %w", name, err)
+func (co *checkouter) finishSpreadDir(d *dirDone, mode uint32, name string) error {
+	fd := d.fd
+	if fd < 0 {
+		var err error
+		fd, err = unix.Openat(co.rootfd, d.rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("checkout: open %s: %w", name, err)
+		}
 	}
+	d.fd = -1
 	defer unix.Close(fd)
 	unspreadDir(fd, d.flags)
 	if err := unix.Fchmod(fd, mode); err != nil {
@@ -791,4 +820,15 @@ func (co *checkouter) finishSpreadDir(d dirDone, mode uint32, name string) error
 		}
 	}
 	return nil
+}
+
+// maxKeptDirs is how many directory descriptors a checkout keeps open for
+// finishDir: half of what the descriptor limit leaves after a reserve for
+// objects being read and files being written.
+func maxKeptDirs() int64 {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil || lim.Cur < 1024 {
+		return 0
+	}
+	return int64(min(lim.Cur-512, 1<<20) / 2)
 }
