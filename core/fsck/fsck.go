@@ -211,8 +211,10 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	}
 	sort.Slice(all, func(i, j int) bool { return string(all[i][:]) < string(all[j][:]) })
 	var complete []oid.Checksum
+	var roots [][2]oid.Checksum
 	for _, c := range all {
-		if _, err := r.LoadCommit(ctx, c); err != nil {
+		commit, err := r.LoadCommit(ctx, c)
+		if err != nil {
 			if errors.Is(err, repo.ErrNotFound) {
 				continue // deleted above
 			}
@@ -231,75 +233,48 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 			continue
 		}
 		complete = append(complete, c)
+		roots = append(roots, [2]oid.Checksum{commit.RootTree, commit.RootMeta})
 	}
 	res.Commits = len(complete)
 	progress(Progress{Phase: PhaseObjects, Commits: len(complete)})
 
-	set, err := traverse.ReachableSet(ctx, fastLoader{r}, complete, 0, traverse.Options{Parents: true, Tolerant: true})
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	n, found, err := walk(ctx, r, complete, roots, workers, stopOnCorrupt, progress)
 	if err != nil {
 		return nil, err
 	}
-	names := set.Sorted()
-	res.Objects = len(names)
-	if err := checkAll(ctx, r, names, set, opts, stopOnCorrupt, res, progress); err != nil {
+	res.Objects = n
+	if err := report(ctx, r, complete, found, opts, stopOnCorrupt, res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// checkAll verifies names in parallel and records problems in name order.
-func checkAll(ctx context.Context, r *repo.Repo, names []oid.ObjectName, set *traverse.Set,
-	opts Options, stopOnCorrupt bool, res *Result, progress func(Progress)) error {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	problems := make([]error, len(names))
-	next := make(chan int)
-	var mu sync.Mutex
-	done := 0
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				err := Object(ctx, r, names[i])
-				mu.Lock()
-				var ce *CorruptError
-				problems[i] = err
-				if stopOnCorrupt && errors.As(err, &ce) {
-					cancel()
-				} else if ctx.Err() == nil {
-					done++
-					progress(Progress{Phase: PhaseObject, Done: done, Total: len(names)})
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range names {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-
+// report records problems (in name order) like ostree reports them: each
+// names the commits that reach the object; a corrupt object stops the run
+// unless --all or --delete; missing and deleted objects make their
+// commits partial.
+func report(ctx context.Context, r *repo.Repo, complete []oid.Checksum, found []problem,
+	opts Options, stopOnCorrupt bool, res *Result) error {
+	var set *traverse.Set
 	partial := map[oid.Checksum]bool{}
-	for i, perr := range problems {
-		if perr == nil {
-			continue
-		}
-		name := names[i]
-		commits := set.Commits(name)
-		if name.Type == oid.Commit {
-			commits = nil
+	for _, p := range found {
+		perr, name := p.err, p.name
+		var commits []oid.Checksum
+		if name.Type != oid.Commit {
+			// Referrers are only needed for problems: walk again, this
+			// time recording them.
+			if set == nil {
+				var err error
+				set, err = traverse.ReachableSet(ctx, fastLoader{r}, complete, 0, traverse.Options{Parents: true, Tolerant: true})
+				if err != nil {
+					return err
+				}
+			}
+			commits = set.Commits(name)
 		}
 		var ce *CorruptError
 		var me *MissingError
@@ -307,9 +282,6 @@ feed:
 		case errors.As(perr, &me):
 			me.Commits = commits
 		case errors.As(perr, &ce):
-			if errors.Is(ce.Err, context.Canceled) {
-				continue
-			}
 			ce.Commits = commits
 			if stopOnCorrupt {
 				res.Problems = append(res.Problems, ce)
