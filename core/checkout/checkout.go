@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"path"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -197,9 +196,8 @@ func (co *checkouter) at(j fileJob) (int, string) {
 // dirDone is a created directory waiting for its final mode, owner and
 // mtime, applied once everything below it exists.
 type dirDone struct {
-	rel   string
-	meta  *object.DirMeta
-	depth int
+	rel  string
+	meta *object.DirMeta
 	// spread: FS_TOPDIR_FL was added to flags, the directory's own.
 	spread bool
 	flags  uint32
@@ -234,7 +232,7 @@ type checkouter struct {
 	metaMu    sync.Mutex
 	metaCache map[oid.Checksum]*object.DirMeta
 	dirsMu    sync.Mutex
-	dirs      []dirDone
+	dirs      []*dirDone // every created directory, for close
 
 	// keptFds counts directories kept open from walk to finishDir, at
 	// most maxKeptFds.
@@ -380,7 +378,9 @@ func (co *checkouter) run(dest string, target Target) error {
 		go co.ticker()
 	}
 
-	co.push(task{dir: &dirTask{rel: ".", tree: target.Tree, meta: target.Meta, didExist: didExist}})
+	root := &dirNode{}
+	root.pending.Store(1)
+	co.push(task{dir: &dirTask{rel: ".", tree: target.Tree, meta: target.Meta, didExist: didExist, node: root}})
 	co.pending.Wait()
 	co.q.close()
 	co.workers.Wait()
@@ -394,58 +394,7 @@ func (co *checkouter) run(dest string, target Target) error {
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
-	// Children before parents: a directory becomes read-only or foreign
-	// owned only once everything below it is in place.
-	// Directories of one depth are independent, so each level is done on
-	// every core, deepest first.
-	sort.Slice(co.dirs, func(i, j int) bool { return co.dirs[i].depth > co.dirs[j].depth })
-	for lo := 0; lo < len(co.dirs); {
-		hi := lo
-		for hi < len(co.dirs) && co.dirs[hi].depth == co.dirs[lo].depth {
-			hi++
-		}
-		if err := co.finishDirs(co.dirs[lo:hi], workers); err != nil {
-			return err
-		}
-		lo = hi
-	}
 	co.report()
-	return nil
-}
-
-// finishDirs runs finishDir over dirs with up to workers goroutines.
-func (co *checkouter) finishDirs(dirs []dirDone, workers int) error {
-	if len(dirs) < 8 || workers < 2 {
-		for i := range dirs {
-			if err := co.finishDir(&dirs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var next atomic.Int64
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(dirs) {
-					return
-				}
-				if errs[w] = co.finishDir(&dirs[i]); errs[w] != nil {
-					next.Store(int64(len(dirs)))
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -568,7 +517,7 @@ func (co *checkouter) walk(t *dirTask) error {
 	// are created relative to it, and it is spread (see spreadDir) before
 	// its subdirectories are made.
 	var h *dirHandle
-	done := dirDone{rel: rel, meta: meta, depth: strings.Count(rel, "/") + 1, fd: -1}
+	done := &dirDone{rel: rel, meta: meta, fd: -1}
 	if !didExist && rel != "." && len(dt.Files)+len(dt.Dirs) > 0 {
 		if fd, err := unix.Openat(co.rootfd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
 			h = &dirHandle{fd: fd}
@@ -581,6 +530,7 @@ func (co *checkouter) walk(t *dirTask) error {
 		}
 	}
 	if !didExist {
+		t.node.done = done
 		co.dirsMu.Lock()
 		co.dirs = append(co.dirs, done)
 		co.dirsMu.Unlock()
@@ -605,7 +555,8 @@ func (co *checkouter) walk(t *dirTask) error {
 		if h != nil {
 			h.refs.Add(1)
 		}
-		co.push(task{files: batch, hold: h})
+		t.node.pending.Add(1)
+		co.push(task{files: batch, hold: h, node: t.node})
 	}
 	var batch []fileJob
 	for _, f := range dt.Files {
@@ -642,7 +593,10 @@ func (co *checkouter) walk(t *dirTask) error {
 		if err := object.ValidateName(d.Name); err != nil {
 			return fmt.Errorf("checkout: %s%s: %w", prefix, d.Name, err)
 		}
-		co.push(task{dir: &dirTask{rel: prefix + d.Name, tree: d.Tree, meta: d.Meta}})
+		child := &dirNode{parent: t.node}
+		child.pending.Store(1)
+		t.node.pending.Add(1)
+		co.push(task{dir: &dirTask{rel: prefix + d.Name, tree: d.Tree, meta: d.Meta, node: child}})
 	}
 	return nil
 }
@@ -657,12 +611,42 @@ type task struct {
 	dir   *dirTask
 	files []fileJob
 	hold  *dirHandle // released when the files are done
+	node  *dirNode   // the files' directory
 }
 
 type dirTask struct {
 	rel        string
 	tree, meta oid.Checksum
 	didExist   bool
+	node       *dirNode
+}
+
+// dirNode counts what a directory waits for before it is finished (its
+// final mode, owner and mtime): its own scan, its file tasks and its
+// subdirectories. Children before parents: a directory becomes read-only
+// or foreign owned only once everything below it is in place, and the
+// last worker to finish something below it finishes it, so directories
+// are finished while other subtrees are still being checked out.
+type dirNode struct {
+	parent  *dirNode
+	pending atomic.Int32
+	done    *dirDone // nil for a directory that existed (union modes)
+}
+
+// complete records that one thing n waited for is done, finishing n and
+// then its ancestors as their counts reach zero.
+func (co *checkouter) complete(n *dirNode) error {
+	for ; n != nil; n = n.parent {
+		if n.pending.Add(-1) != 0 {
+			return nil
+		}
+		if n.done != nil {
+			if err := co.finishDir(n.done); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // taskQueue is an unbounded LIFO (depth first, so memory stays small):
@@ -730,7 +714,10 @@ func (co *checkouter) worker() {
 
 func (co *checkouter) runTask(t task) error {
 	if t.dir != nil {
-		return co.walk(t.dir)
+		if err := co.walk(t.dir); err != nil {
+			return err
+		}
+		return co.complete(t.dir.node)
 	}
 	if t.hold != nil {
 		defer t.hold.release()
@@ -743,7 +730,7 @@ func (co *checkouter) runTask(t task) error {
 			return err
 		}
 	}
-	return nil
+	return co.complete(t.node)
 }
 
 func (co *checkouter) finishDir(d *dirDone) error {
