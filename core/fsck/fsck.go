@@ -200,14 +200,17 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	progress(Progress{Phase: PhaseCollectionRefs})
 
 	progress(Progress{Phase: PhaseCommits})
-	var all []oid.Checksum
-	if err := r.ListObjects(ctx, func(n oid.ObjectName) error {
-		if n.Type == oid.Commit {
-			all = append(all, n.Checksum)
+	all, ok := listCommits(r)
+	if !ok {
+		all = nil
+		if err := r.ListObjects(ctx, func(n oid.ObjectName) error {
+			if n.Type == oid.Commit {
+				all = append(all, n.Checksum)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
-		return nil
-	}); err != nil {
-		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return string(all[i][:]) < string(all[j][:]) })
 	var complete []oid.Checksum

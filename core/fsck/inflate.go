@@ -447,18 +447,16 @@ func (f *inflater) dynamic(br *bitReader) error {
 // room for a full match in out (sliding the window when needed), so the
 // loop itself writes without checks beyond the slice's own.
 func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTableSize]uint32) error {
+	// Locals only (no deferred closure), so that they stay in registers.
 	out := f.out
 	pos := f.pos
 	bb, nb, ip, in := br.bb, br.nb, br.ip, br.in
-	defer func() {
-		f.pos = pos
-		br.bb, br.nb, br.ip = bb, nb, ip
-	}()
+	var err error
 	for {
 		if pos > len(out)-slack {
 			f.pos = pos
-			if err := f.slide(); err != nil {
-				return err
+			if err = f.slide(); err != nil {
+				break
 			}
 			pos = f.pos
 		}
@@ -473,7 +471,8 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			br.refill()
 			bb, nb, ip = br.bb, br.nb, br.ip
 			if nb < br.over*8 {
-				return errInflate
+				err = errInflate
+				break
 			}
 		}
 		e := lt[bb&(1<<litBits-1)]
@@ -509,12 +508,14 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			continue
 		case kindEOB:
 			if nb < br.over*8 {
-				return errInflate
+				err = errInflate
 			}
-			return nil
 		case kindLength:
 		default:
-			return errInflate
+			err = errInflate
+		}
+		if e&kindMask != kindLength {
+			break
 		}
 		eb := (e >> 8) & 31
 		length := int(e>>16) + int(bb&(1<<eb-1))
@@ -529,18 +530,30 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 		bb >>= d & 31
 		nb -= uint(d & 31)
 		if d&kindMask != kindLength {
-			return errInflate
+			err = errInflate
+			break
 		}
 		eb = (d >> 8) & 31
 		dist := int(d>>16) + int(bb&(1<<eb-1))
 		bb >>= eb
 		nb -= uint(eb)
 		if dist > pos {
-			return errInflate
+			err = errInflate
+			break
 		}
-		copyMatch(out, pos, dist, length)
+		if dist >= 8 && length <= 16 {
+			// Most matches: two 8-byte moves, inline (see copyMatch).
+			src := pos - dist
+			binary.LittleEndian.PutUint64(out[pos:], binary.LittleEndian.Uint64(out[src:]))
+			binary.LittleEndian.PutUint64(out[pos+8:], binary.LittleEndian.Uint64(out[src+8:]))
+		} else {
+			copyMatch(out, pos, dist, length)
+		}
 		pos += length
 	}
+	f.pos = pos
+	br.bb, br.nb, br.ip = bb, nb, ip
+	return err
 }
 
 // copyMatch copies length bytes from dist back, overlapping like LZ77.
