@@ -238,6 +238,8 @@ type checkouter struct {
 	// most maxKeptFds.
 	keptFds    atomic.Int64
 	maxKeptFds int64
+	// noSpread: the destination's filesystem refuses FS_TOPDIR_FL.
+	noSpread atomic.Bool
 
 	q       taskQueue
 	pending sync.WaitGroup // tasks queued or running
@@ -347,7 +349,7 @@ func (co *checkouter) run(dest string, target Target) error {
 		return err
 	}
 	if !didExist {
-		if flags, ok := spreadDir(co.rootfd); ok {
+		if flags, ok := co.spreadDir(co.rootfd); ok {
 			defer unspreadDir(co.rootfd, flags)
 		}
 	}
@@ -521,7 +523,7 @@ func (co *checkouter) walk(t *dirTask) error {
 	if !didExist && rel != "." && len(dt.Files)+len(dt.Dirs) > 0 {
 		if fd, err := unix.Openat(co.rootfd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
 			h = &dirHandle{fd: fd}
-			done.flags, done.spread = spreadDir(fd)
+			done.flags, done.spread = co.spreadDir(fd)
 			// finishDir will need the descriptor again, unless
 			// that keeps too many open.
 			if done.spread && co.keptFds.Add(1) <= co.maxKeptFds {

@@ -23,12 +23,18 @@ const fsTopdirFl = 0x00020000
 // attribute of the result: unspreadDir restores the flags before the
 // directory gets its final mode. Best effort: filesystems without the flag
 // refuse or ignore it.
-func spreadDir(fd int) (flags uint32, ok bool) {
-	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
-	if err != nil || flags&fsTopdirFl != 0 {
+func (co *checkouter) spreadDir(fd int) (flags uint32, ok bool) {
+	if co.noSpread.Load() {
 		return 0, false
 	}
-	if unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFl)) != nil {
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil || flags&fsTopdirFl != 0 {
+		co.noSpread.Store(err != nil)
+		return 0, false
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFl)); err != nil {
+		// Not ext4 (tmpfs, XFS and btrfs refuse the flag): stop trying.
+		co.noSpread.Store(true)
 		return 0, false
 	}
 	return flags, true

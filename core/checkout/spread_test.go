@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"context"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -84,5 +85,34 @@ func TestSpreadingLeavesSameDirFlagsAndTimesAsOstree(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// On a filesystem without FS_TOPDIR_FL (tmpfs) the checkout is the same,
+// hardlinks aside (tmpfs is another device, so files are copied).
+func TestCheckoutOnFilesystemWithoutTopdirFlagMatchesOstree(t *testing.T) {
+	repotest.NeedOstree(t)
+	var sfs unix.Statfs_t
+	if unix.Statfs("/dev/shm", &sfs) != nil || sfs.Type != unix.TMPFS_MAGIC || unix.Access("/dev/shm", unix.W_OK) != nil {
+		t.Skip("no writable tmpfs at /dev/shm")
+	}
+	ctx := context.Background()
+	r, commit := ostreeRepo(t, repo.ModeBareUser, richSource(t))
+	g, err := os.MkdirTemp("/dev/shm", "grove-checkout-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(g) })
+	o := t.TempDir() + "/ostree"
+	if err := checkout.Checkout(ctx, r, commit, g+"/co", checkout.Options{User: true}); err != nil {
+		t.Fatal(err)
+	}
+	repotest.Ostree(t, "checkout", "--repo="+r.Path(), "-U", commit.String(), o)
+	repotest.SameTree(t, o, g+"/co")
+	want, got := dirAttrs(t, o), dirAttrs(t, g+"/co")
+	for rel, w := range want {
+		if got[rel][1] != w[1] {
+			t.Errorf("%s: mtime %d, ostree's %d", rel, got[rel][1], w[1])
+		}
 	}
 }
