@@ -36,9 +36,12 @@ type fastStore struct {
 	dirfd int // -1: fast paths off
 }
 
-func newFastStore(r *repo.Repo) *fastStore {
+func newFastStore(r *repo.Repo, fast bool) *fastStore {
 	fd, err := unix.Open(filepath.Join(r.Path(), "objects"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if err != nil || !fast {
+		if err == nil {
+			unix.Close(fd)
+		}
 		fd = -1
 	}
 	return &fastStore{r: r, mode: r.Mode(), dirfd: fd}

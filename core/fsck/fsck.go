@@ -118,6 +118,9 @@ type Options struct {
 	Progress func(Progress)
 	// Workers bounds parallel verification (default GOMAXPROCS).
 	Workers int
+
+	// noFastPaths checks every object through Object (tests compare).
+	noFastPaths bool
 }
 
 // Result is what Run found.
@@ -245,7 +248,7 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	n, found, err := walk(ctx, r, complete, roots, workers, stopOnCorrupt, progress)
+	n, found, err := walk(ctx, r, complete, roots, workers, stopOnCorrupt, !opts.noFastPaths, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -79,10 +79,10 @@ func (h *fileHeap) Pop() any {
 // roots holds each commit's root dirtree and dirmeta. It returns the
 // number of objects and the problems in name order.
 func walk(ctx context.Context, r *repo.Repo, commits []oid.Checksum, roots [][2]oid.Checksum, workers int,
-	stop bool, progress func(Progress)) (int, []problem, error) {
+	stop, fast bool, progress func(Progress)) (int, []problem, error) {
 	w := &walker{ctx: ctx, r: r, stop: stop, progress: progress, seen: make(map[oid.ObjectName]struct{}, 8192)}
 	w.cond.L = &w.mu
-	w.fs = newFastStore(r)
+	w.fs = newFastStore(r, fast)
 	defer w.fs.close()
 	for i, c := range commits {
 		w.addMeta(oid.ObjectName{Checksum: c, Type: oid.Commit})
