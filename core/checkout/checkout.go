@@ -426,6 +426,7 @@ func (co *checkouter) openRoot() error {
 		return fmt.Errorf("checkout: open %s: %w", co.dest, err)
 	}
 	co.rootfd = fd
+	co.noSpread.Store(!scansFreedInodes(fd))
 	return nil
 }
 

@@ -1,6 +1,13 @@
 package checkout
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // fsTopdirFl is FS_TOPDIR_FL (chattr +T) from linux/fs.h.
 const fsTopdirFl = 0x00020000
@@ -22,7 +29,8 @@ const fsTopdirFl = 0x00020000
 // where inodes are placed changes, never a name, mode, owner, time or
 // attribute of the result: unspreadDir restores the flags before the
 // directory gets its final mode. Best effort: filesystems without the flag
-// refuse or ignore it.
+// refuse or ignore it. Only done where the scan happens (scansFreedInodes):
+// with a journal ext4 skips it, and spreading would only scatter the tree.
 func (co *checkouter) spreadDir(fd int) (flags uint32, ok bool) {
 	if co.noSpread.Load() {
 		return 0, false
@@ -43,4 +51,26 @@ func (co *checkouter) spreadDir(fd int) (flags uint32, ok bool) {
 // unspreadDir puts back the flags spreadDir found.
 func unspreadDir(fd int, flags uint32) {
 	_ = unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags))
+}
+
+// scansFreedInodes reports whether the directory is on an ext4 filesystem
+// without a journal, the one whose inode allocator skips recently freed
+// inodes one by one. The kernel names the journal's thread in
+// /sys/fs/ext4/<device>/journal_task ("<none>" without one); anything
+// that cannot be read counts as a journal.
+func scansFreedInodes(fd int) bool {
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(fd, &sfs) != nil || sfs.Type != unix.EXT4_SUPER_MAGIC {
+		return false
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return false
+	}
+	dev, err := os.Readlink("/sys/dev/block/" + strconv.FormatUint(uint64(unix.Major(st.Dev)), 10) + ":" + strconv.FormatUint(uint64(unix.Minor(st.Dev)), 10))
+	if err != nil {
+		return false
+	}
+	b, err := os.ReadFile("/sys/fs/ext4/" + filepath.Base(dev) + "/journal_task")
+	return err == nil && strings.TrimSpace(string(b)) == "<none>"
 }
