@@ -516,12 +516,13 @@ func (co *checkouter) walk(t *dirTask) error {
 			}
 		}
 	}
-	// A directory this checkout created is opened readable: the files
-	// are created relative to it, and it is spread (see spreadDir) before
-	// its subdirectories are made.
+	// A directory this checkout created with subdirectories is opened
+	// readable and spread (see spreadDir) before they are made; its files
+	// are created relative to the same descriptor. Leaves are not spread:
+	// their files follow them wherever their parent placed them.
 	var h *dirHandle
 	done := &dirDone{rel: rel, meta: meta, fd: -1}
-	if !didExist && rel != "." && len(dt.Files)+len(dt.Dirs) > 0 {
+	if !didExist && rel != "." && len(dt.Dirs) > 0 && !co.noSpread.Load() {
 		if fd, err := unix.Openat(co.rootfd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
 			h = &dirHandle{fd: fd}
 			done.flags, done.spread = co.spreadDir(fd)

@@ -81,7 +81,8 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 // Whether the object is empty (ostree copies empty files) follows from
 // its name: an empty file with this metadata has exactly one checksum.
 func (co *checkouter) tryLinkBareUser(j fileJob, rel string) (bool, error) {
-	var small [256]byte
+	small := metaBufs.Get().(*[256]byte)
+	defer metaBufs.Put(small)
 	buf := small[:]
 	n, err := fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf)
 	if err == unix.ERANGE {
@@ -120,6 +121,10 @@ func (co *checkouter) tryLinkBareUser(j fileJob, rel string) (bool, error) {
 	}
 	return co.link(rel, j)
 }
+
+// metaBufs hold user.ostreemeta values: a buffer handed to getxattrat
+// escapes, and one per file was most of a hardlink checkout's garbage.
+var metaBufs = sync.Pool{New: func() any { return new([256]byte) }}
 
 // emptyObject says whether sum names the empty regular file with the
 // given user.ostreemeta (owner, mode, xattrs); known is false when the
