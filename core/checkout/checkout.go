@@ -295,8 +295,9 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 
 func (co *checkouter) close() {
 	co.cancel()
-	for _, d := range co.dirs { // kept by a checkout that failed
+	for _, d := range co.dirs { // left unfinished by a checkout that failed
 		if d.fd >= 0 {
+			unspreadDir(d.fd, d.flags)
 			unix.Close(d.fd)
 		}
 	}

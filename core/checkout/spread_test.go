@@ -2,6 +2,7 @@ package checkout_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -113,6 +114,25 @@ func TestCheckoutOnFilesystemWithoutTopdirFlagMatchesOstree(t *testing.T) {
 	for rel, w := range want {
 		if got[rel][1] != w[1] {
 			t.Errorf("%s: mtime %d, ostree's %d", rel, got[rel][1], w[1])
+		}
+	}
+}
+
+// A checkout that fails half way leaves no directory marked as a top of
+// hierarchy behind.
+func TestFailedCheckoutLeavesNoTopdirFlag(t *testing.T) {
+	ctx := context.Background()
+	src := wideDeepTree(t)
+	r, commit := groveRepo(t, repo.ModeBareUser, src)
+	dest := t.TempDir() + "/co"
+	repotest.WriteFile(t, dest+"/d1/d1/d0/d1/f0", "not what the commit has\n", 0o644)
+	err := checkout.Checkout(ctx, r, commit, dest, checkout.Options{User: true, RequireHardlinks: true, Mode: checkout.OverwriteUnionIdentical})
+	if !errors.Is(err, checkout.ErrNotIdentic) {
+		t.Fatalf("got %v, want ErrNotIdentic", err)
+	}
+	for rel, a := range dirAttrs(t, dest) {
+		if a[0]&0x00020000 != 0 {
+			t.Errorf("%s still has FS_TOPDIR_FL", rel)
 		}
 	}
 }
