@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,15 @@ func newRepo(t *testing.T, mode string, byOstree bool) (string, oid.Checksum) {
 	dir := t.TempDir()
 	p, src := filepath.Join(dir, "repo"), filepath.Join(dir, "src")
 	repotest.RichTree(t, src)
+	// Incompressible, so that its .filez is large enough to be mapped.
+	rnd := make([]byte, 1536<<10)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range rnd {
+		rnd[i] = byte(rng.Uint32())
+	}
+	if err := os.WriteFile(filepath.Join(src, "random.bin"), rnd, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if byOstree {
 		repotest.Ostree(t, "init", "--repo="+p, "--mode="+mode)
 		repotest.Ostree(t, "commit", "--repo="+p, "-b", "main", "-s", "s", "--tree=dir="+src)
@@ -237,6 +247,29 @@ func truncate(path string, size int64) fix {
 	}
 }
 
+// flipContent changes a byte in the middle of a content object's file.
+func flipContent(path string) fix {
+	return func(t *testing.T, r *repo.Repo, c oid.Checksum) []string {
+		name := lookup(t, r, c, path)
+		p := r.ObjectPath(name)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0x40
+		writeKeepingXattrs(t, p, b)
+		f, err := r.OpenFile(context.Background(), name.Checksum)
+		if err == nil {
+			_, err = io.Copy(io.Discard, f)
+			f.Close()
+		}
+		if err != nil {
+			return []string{fmt.Sprintf("In commits %s: fsck content object %s: %v", c, name.Checksum, err)}
+		}
+		return []string{corruptMsg(c, name, contentActual(t, r, name))}
+	}
+}
+
 // flipMeta changes the last byte of a metadata object.
 func flipMeta(path string) fix {
 	return func(t *testing.T, r *repo.Repo, c oid.Checksum) []string {
@@ -367,6 +400,10 @@ func TestRunFindsCorruption(t *testing.T) {
 		{"altered content", "bare", true, alterPayload("small.txt")},
 		{"altered content", "bare-user-only", false, alterPayload("small.txt")},
 		{"altered content", "bare-user", false, alterPayload("etc/os-release")},
+		{"flipped mapped content", "archive", true, flipContent("random.bin")},
+		{"flipped compressed content", "archive", false, flipContent("big.bin")},
+		{"truncated mapped content", "archive", true, truncate("random.bin", 0)},
+		{"flipped content", "bare-user", true, flipContent("random.bin")},
 		{"truncated header", "archive", true, truncate("etc/os-release", 9)},
 		{"truncated payload", "archive", true, truncate("big.bin", 0)},
 		{"truncated content", "bare-user", true, truncate("big.bin", 0)},
@@ -550,3 +587,28 @@ func sortSums(s []oid.Checksum) {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// A .filez that shrinks after it was sized is mapped past its end: the
+// fault must only make the fast path give up (the general code reports).
+func TestArchiveFastPathSurvivesShrunkMapping(t *testing.T) {
+	repotest.NeedOstree(t)
+	p, c := newRepo(t, "archive", true)
+	r := openRepo(t, p)
+	name := lookup(t, r, c, "random.bin")
+	st, err := os.Stat(r.ObjectPath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFastStore(r, true)
+	defer fs.close()
+	ck := fs.newWorker()
+	if !ck.archive(name, st.Size()) {
+		t.Fatal("sound object refused")
+	}
+	if err := os.Truncate(r.ObjectPath(name), 4096); err != nil {
+		t.Fatal(err)
+	}
+	if ck.archive(name, st.Size()) {
+		t.Fatal("shrunk object accepted")
+	}
+}

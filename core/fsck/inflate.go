@@ -102,14 +102,18 @@ func buildTable(table []uint32, lens []uint8, primary uint, entry func(int) uint
 			maxLen = l
 		}
 	}
-	for i := range table[:1<<primary] {
-		table[i] = kindInvalid
-	}
-	if maxLen == 0 {
-		return nil
-	}
-	if left > 0 && (!allowIncomplete || maxLen != 1) {
-		return errInflate // incomplete
+	if left > 0 {
+		// Empty or incomplete: entries no code reaches must be invalid.
+		// (A complete code fills every entry below.)
+		for i := range table[:1<<primary] {
+			table[i] = kindInvalid
+		}
+		if maxLen == 0 {
+			return nil
+		}
+		if !allowIncomplete || maxLen != 1 {
+			return errInflate
+		}
 	}
 	// Symbols sorted by (length, symbol): canonical code order.
 	var offs [17]int
@@ -162,9 +166,6 @@ func buildTable(table []uint32, lens []uint8, primary uint, entry func(int) uint
 				end += 1 << subBits
 				if end > len(table) || subStart >= 1<<16 {
 					return errInflate
-				}
-				for k := subStart; k < end; k++ {
-					table[k] = kindInvalid
 				}
 				table[prefix] = kindLink | uint32(primary) | uint32(subBits)<<8 | uint32(subStart)<<16
 			}

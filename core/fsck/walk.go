@@ -166,7 +166,12 @@ func (w *walker) work() {
 				w.addMeta(oid.ObjectName{Checksum: d.Meta, Type: oid.DirMeta})
 				w.addMeta(oid.ObjectName{Checksum: d.Tree, Type: oid.DirTree})
 			}
-			if len(newFiles) > 0 {
+			if len(newFiles) > 0 && !w.fs.sizes {
+				for _, f := range newFiles {
+					f.size = -1
+					heap.Push(&w.files, f)
+				}
+			} else if len(newFiles) > 0 {
 				// Size the new files outside the lock (this worker
 				// still counts as running, so nobody finishes early).
 				w.cond.Broadcast()
