@@ -39,6 +39,9 @@ type fastStore struct {
 	r     *repo.Repo
 	mode  repo.Mode
 	dirfd int // -1: fast paths off
+	// dirs holds a handle on each objects/XX (or -1): objects are then
+	// opened by their last path component only.
+	dirs [256]int
 	// sizes: stat content objects when found, to start the largest
 	// first. Worth its system call per object only in archive
 	// repositories, where one large file inflates for a tenth of a
@@ -54,13 +57,37 @@ func newFastStore(r *repo.Repo, fast bool) *fastStore {
 		}
 		fd = -1
 	}
-	return &fastStore{r: r, mode: r.Mode(), dirfd: fd, sizes: fd >= 0 && r.Mode() == repo.ModeArchive}
+	fs := &fastStore{r: r, mode: r.Mode(), dirfd: fd, sizes: fd >= 0 && r.Mode() == repo.ModeArchive}
+	for i := range fs.dirs {
+		fs.dirs[i] = -1
+		if fd >= 0 {
+			dir := string([]byte{hexDigits[i>>4], hexDigits[i&15]})
+			if d, err := unix.Openat(fd, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+				fs.dirs[i] = d
+			}
+		}
+	}
+	return fs
 }
 
 func (fs *fastStore) close() {
+	for _, d := range fs.dirs {
+		if d >= 0 {
+			unix.Close(d)
+		}
+	}
 	if fs.dirfd >= 0 {
 		unix.Close(fs.dirfd)
 	}
+}
+
+// at is the directory handle and relative path of an object file.
+func (fs *fastStore) at(sum oid.Checksum, ext string) (int, string) {
+	hex := sum.String()
+	if d := fs.dirs[sum[0]]; d >= 0 {
+		return d, hex[2:] + "." + ext
+	}
+	return fs.dirfd, hex[:2] + "/" + hex[2:] + "." + ext
 }
 
 // checker is one worker's reusable state.
@@ -129,10 +156,9 @@ func (c *checker) size(name oid.ObjectName) int64 {
 		return -1
 	}
 	var st unix.Stat_t
-	hex := name.Checksum.String()
-	rel := hex[:2] + "/" + hex[2:] + "." + c.fs.contentExt()
+	dir, rel := c.fs.at(name.Checksum, c.fs.contentExt())
 	for {
-		err := unix.Fstatat(c.fs.dirfd, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
+		err := unix.Fstatat(dir, rel, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err == unix.EINTR {
 			continue
 		}
@@ -148,10 +174,9 @@ func (c *checker) open(name oid.ObjectName, ext string) (int, bool) {
 	if c.fs.dirfd < 0 {
 		return -1, false
 	}
-	hex := name.Checksum.String()
-	rel := hex[:2] + "/" + hex[2:] + "." + ext
+	dir, rel := c.fs.at(name.Checksum, ext)
 	for {
-		fd, err := unix.Openat(c.fs.dirfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		fd, err := unix.Openat(dir, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err == unix.EINTR {
 			continue
 		}
