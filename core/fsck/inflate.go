@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/bits"
 	"sync"
+	"unsafe"
 )
 
 // A one-shot DEFLATE (RFC 1951) decoder for .filez payloads held in
@@ -445,16 +446,24 @@ func (f *inflater) dynamic(br *bitReader) error {
 }
 
 // block decodes one Huffman-coded block. Every iteration starts with
-// room for a full match in out (sliding the window when needed), so the
-// loop itself writes without checks beyond the slice's own.
+// slack bytes of room in out (sliding the window when needed) and, on the
+// fast refill, 8 readable input bytes at ip: the loop reads and writes
+// through unsafe pointers within those bounds, which frees the registers
+// and branches that slice bounds checks cost in the hottest loop of
+// checking an archive repository. The invariants are local: pos <= limit
+// at the top; a match writes at most maxMatch+15 < slack bytes; dist <=
+// pos is checked before copying.
 func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTableSize]uint32) error {
 	// Locals only (no deferred closure), so that they stay in registers.
-	out := f.out
+	op := unsafe.Pointer(unsafe.SliceData(f.out))
+	limit := len(f.out) - slack
 	pos := f.pos
-	bb, nb, ip, in := br.bb, br.nb, br.ip, br.in
+	bb, nb, ip := br.bb, br.nb, br.ip
+	inp := unsafe.Pointer(unsafe.SliceData(br.in))
+	inFast := len(br.in) - 8
 	var err error
 	for {
-		if pos > len(out)-slack {
+		if pos > limit {
 			f.pos = pos
 			if err = f.slide(); err != nil {
 				break
@@ -463,8 +472,8 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 		}
 		// Refill: at least 56 bits, enough for a length and a distance
 		// with their extra bits.
-		if ip+8 <= len(in) {
-			bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
+		if ip <= inFast {
+			bb |= binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(inp, ip))[:]) << nb
 			ip += int((63 - nb) >> 3)
 			nb |= 56
 		} else {
@@ -477,16 +486,10 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			}
 		}
 		e := lt[bb&(1<<litBits-1)]
-		if e&kindMask == kindLink {
-			bb >>= litBits
-			nb -= litBits
-			e = lt[((e>>16)+uint32(bb&(1<<((e>>8)&31)-1)))&(litTableSize-1)]
-		}
-		bb >>= e & 31
-		nb -= uint(e & 31)
-		switch e & kindMask {
-		case kindLiteral:
-			out[pos] = byte(e >> 16)
+		if e&kindMask == kindLiteral {
+			bb >>= e & 31
+			nb -= uint(e & 31)
+			*(*byte)(unsafe.Add(op, pos)) = byte(e >> 16)
 			pos++
 			// Two more literals without a refill (41 bits remain,
 			// primary-table literals take at most 10).
@@ -496,7 +499,7 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			}
 			bb >>= e & 31
 			nb -= uint(e & 31)
-			out[pos] = byte(e >> 16)
+			*(*byte)(unsafe.Add(op, pos)) = byte(e >> 16)
 			pos++
 			e = lt[bb&(1<<litBits-1)]
 			if e&kindMask != kindLiteral {
@@ -504,7 +507,20 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			}
 			bb >>= e & 31
 			nb -= uint(e & 31)
-			out[pos] = byte(e >> 16)
+			*(*byte)(unsafe.Add(op, pos)) = byte(e >> 16)
+			pos++
+			continue
+		}
+		if e&kindMask == kindLink {
+			bb >>= litBits
+			nb -= litBits
+			e = lt[((e>>16)+uint32(bb&(1<<((e>>8)&31)-1)))&(litTableSize-1)]
+		}
+		bb >>= e & 31
+		nb -= uint(e & 31)
+		switch e & kindMask {
+		case kindLiteral:
+			*(*byte)(unsafe.Add(op, pos)) = byte(e >> 16)
 			pos++
 			continue
 		case kindEOB:
@@ -542,13 +558,15 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			err = errInflate
 			break
 		}
-		if dist >= 8 && length <= 16 {
-			// Most matches: two 8-byte moves, inline (see copyMatch).
-			src := pos - dist
-			binary.LittleEndian.PutUint64(out[pos:], binary.LittleEndian.Uint64(out[src:]))
-			binary.LittleEndian.PutUint64(out[pos+8:], binary.LittleEndian.Uint64(out[src+8:]))
+		if dist >= 8 {
+			// 8-byte moves read only bytes already written when
+			// dist >= 8; the last may overshoot into the slack.
+			dst, src := unsafe.Add(op, pos), unsafe.Add(op, pos-dist)
+			for i := 0; i < length; i += 8 {
+				*(*[8]byte)(unsafe.Add(dst, i)) = *(*[8]byte)(unsafe.Add(src, i))
+			}
 		} else {
-			copyMatch(out, pos, dist, length)
+			copyMatch(f.out, pos, dist, length)
 		}
 		pos += length
 	}

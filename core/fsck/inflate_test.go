@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdflate "compress/flate"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -65,8 +66,22 @@ func compressK(t testing.TB, b []byte, level int) []byte {
 }
 
 func inflateAll(f *inflater, src []byte, size int64, bufSize int) ([]byte, error) {
+	// The decoder writes through unsafe pointers: guard bytes past the
+	// buffer's capacity catch any write out of bounds.
+	const guard = 4096
+	n := bufSize + window
+	mem := make([]byte, n+guard)
+	for i := n; i < len(mem); i++ {
+		mem[i] = 0xa5
+	}
+	f.buf = mem[:n:n]
 	var out []byte
 	err := f.inflate(src, size, bufSize, func(p []byte) { out = append(out, p...) })
+	for i := n; i < len(mem); i++ {
+		if mem[i] != 0xa5 {
+			panic(fmt.Sprintf("inflate wrote past its buffer at +%d", i-n))
+		}
+	}
 	return out, err
 }
 
