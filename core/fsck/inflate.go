@@ -558,9 +558,16 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			err = errInflate
 			break
 		}
-		if dist >= 8 {
-			// 8-byte moves read only bytes already written when
-			// dist >= 8; the last may overshoot into the slack.
+		if dist >= 8 && length <= 16 {
+			// Most matches: two 8-byte moves, reading only bytes
+			// already written (dist >= 8); the second may overshoot
+			// into the slack.
+			dst, src := unsafe.Add(op, pos), unsafe.Add(op, pos-dist)
+			*(*[8]byte)(dst) = *(*[8]byte)(src)
+			*(*[8]byte)(unsafe.Add(dst, 8)) = *(*[8]byte)(unsafe.Add(src, 8))
+		} else if dist >= length {
+			copy(unsafe.Slice((*byte)(unsafe.Add(op, pos)), length), unsafe.Slice((*byte)(unsafe.Add(op, pos-dist)), length))
+		} else if dist >= 8 {
 			dst, src := unsafe.Add(op, pos), unsafe.Add(op, pos-dist)
 			for i := 0; i < length; i += 8 {
 				*(*[8]byte)(unsafe.Add(dst, i)) = *(*[8]byte)(unsafe.Add(src, i))
