@@ -184,7 +184,7 @@ func (tx *Txn) writeStaged(name oid.ObjectName, data []byte) error {
 // for symlinks) and returns its checksum. Nothing is kept if the object
 // already exists.
 func (tx *Txn) WriteContent(ctx context.Context, hdr *object.FileHeader, payload io.Reader, size int64) (oid.Checksum, error) {
-	return tx.writeContent(ctx, nil, hdr, payload, size, false)
+	return tx.writeContent(ctx, nil, hdr, payload, size, nil)
 }
 
 // WriteContentAs stores a content object whose checksum the caller knows
@@ -194,7 +194,7 @@ func (tx *Txn) WriteContentAs(ctx context.Context, sum oid.Checksum, hdr *object
 	if ok, err := tx.Has(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); err != nil || ok {
 		return err
 	}
-	_, err := tx.writeContent(ctx, &sum, hdr, payload, size, false)
+	_, err := tx.writeContent(ctx, &sum, hdr, payload, size, nil)
 	return err
 }
 
@@ -203,12 +203,39 @@ func (tx *Txn) WriteContentAs(ctx context.Context, sum oid.Checksum, hdr *object
 // to skip objects the repository has): the bytes cannot have changed, so
 // they are not hashed a second time. sum must be object.ContentChecksum of
 // hdr and payload; nothing checks it.
+//
+// The caller has just asked Has, so only objects this transaction staged
+// since are skipped without a second lookup; an object another writer
+// stored meanwhile is written again and dropped when it is moved into
+// place (the same bytes under the same name).
 func (tx *Txn) WriteContentHashed(ctx context.Context, sum oid.Checksum, hdr *object.FileHeader, payload []byte) error {
-	if ok, err := tx.Has(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); err != nil || ok {
-		return err
+	if tx.stagedHere(oid.ObjectName{Checksum: sum, Type: oid.File}) {
+		return nil
 	}
-	_, err := tx.writeContent(ctx, &sum, hdr, bytes.NewReader(payload), int64(len(payload)), true)
+	k := knownSum(sum)
+	_, err := tx.writeContent(ctx, &sum, hdr, bytes.NewReader(payload), int64(len(payload)), &k)
 	return err
+}
+
+// WriteContentTrusted stores a content object under sum without hashing
+// it: the caller vouches for the checksum, as ostree's trusted writes do
+// (pull-local from a local repository without --untrusted). Like
+// WriteContentHashed it expects the caller to have asked Has.
+func (tx *Txn) WriteContentTrusted(ctx context.Context, sum oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64) error {
+	if tx.stagedHere(oid.ObjectName{Checksum: sum, Type: oid.File}) {
+		return nil
+	}
+	k := knownSum(sum)
+	_, err := tx.writeContent(ctx, &sum, hdr, payload, size, &k)
+	return err
+}
+
+// stagedHere reports whether this transaction has staged name or found it
+// present, without asking the filesystem.
+func (tx *Txn) stagedHere(name oid.ObjectName) bool {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	return tx.staged[name] || tx.present[name]
 }
 
 // knownSum is a hash.Hash that does no work: it stands for a checksum the
@@ -222,8 +249,10 @@ func (k *knownSum) Size() int                   { return oid.Size }
 func (k *knownSum) BlockSize() int              { return 64 }
 
 // writeContent streams the object into a staging temp file while hashing
-// it, then names it; want, if not nil, is the checksum it must have.
-func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64, hashed bool) (oid.Checksum, error) {
+// it, then names it; want, if not nil, is the checksum it must have. h, if
+// not nil, stands in for SHA-256 of the stream (header included), for a
+// caller who knows the checksum already.
+func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object.FileHeader, payload io.Reader, size int64, h hash.Hash) (oid.Checksum, error) {
 	if err := hdr.Validate(); err != nil {
 		return oid.Checksum{}, err
 	}
@@ -236,11 +265,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		return oid.Checksum{}, fmt.Errorf("%w: bare-user-only cannot store uid %d, gid %d or %d xattrs (commit with --canonical-permissions)",
 			ErrReadOnly, hdr.UID, hdr.GID, len(hdr.Xattrs))
 	}
-	var h hash.Hash
-	if hashed && want != nil {
-		k := knownSum(*want)
-		h = &k
-	} else {
+	if h == nil || want == nil {
 		h = sha256.New()
 		h.Write(hdr.StreamPrefix())
 	}
@@ -289,6 +314,9 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		}
 		if err := bw.Flush(); err != nil {
 			return oid.Checksum{}, err
+		}
+		if r.fsync && size >= writebackMin {
+			startWriteback(int(f.Fd()))
 		}
 	case hdr.IsSymlink(): // bare-user: a regular file holding the target
 		if _, err := f.WriteString(hdr.SymlinkTarget + "\x00"); err != nil {
@@ -385,7 +413,7 @@ func (tx *Txn) createTmp() (*tmpFile, error) {
 func (t *tmpFile) linkTo(dst string) error {
 	var err error
 	if t.path == "" {
-		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", t.f.Fd()), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+		err = linkFd(int(t.f.Fd()), dst)
 		if errors.Is(err, unix.EEXIST) {
 			err = nil
 		}
