@@ -1,5 +1,6 @@
 // Package pull copies commits and everything they reach from one
-// repository into another, verifying what it copies: pull-local between
+// repository into another, verifying the metadata it copies (and the
+// content too when untrusted, as ostree does): pull-local between
 // any two modes (bare-user → archive compresses, archive → bare-user
 // inflates), with content work spread over every core.
 package pull
@@ -371,7 +372,13 @@ func (p *puller) content(ctx context.Context, sum oid.Checksum) error {
 		return fmt.Errorf("pull: %w", err)
 	}
 	defer c.Close()
-	if err := p.tx.WriteContentAs(ctx, sum, c.Header, c, c.Size); err != nil {
+	write := p.tx.WriteContentAs
+	if !p.opts.Untrusted {
+		// Like ostree, a trusted local pull takes the source's checksum
+		// for the content's (metadata is verified either way).
+		write = p.tx.WriteContentTrusted
+	}
+	if err := write(ctx, sum, c.Header, c, c.Size); err != nil {
 		return fmt.Errorf("pull: %s: %w", name, err)
 	}
 	p.prog.content.Add(1)
