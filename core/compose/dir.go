@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"sort"
@@ -480,13 +479,13 @@ func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
 }
 
 func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bool, error) {
-	f, err := os.Open(j.path)
-	if err != nil {
-		return oid.Checksum{}, false, fmt.Errorf("compose: %w", err)
-	}
-	defer f.Close()
 	size := j.st.Size
 	if im.r.Mode() != repo.ModeArchive {
+		f, err := os.Open(j.path)
+		if err != nil {
+			return oid.Checksum{}, false, fmt.Errorf("compose: %w", err)
+		}
+		defer f.Close()
 		before := im.tx.Stats().ContentWritten
 		sum, err := im.tx.WriteContent(im.ctx, hdr, f, size)
 		if err == nil && im.tx.Stats().ContentWritten != before {
@@ -497,49 +496,54 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 	}
 	// Archive: compression is the expensive part, so hash first and
 	// compress only objects the repository lacks. A file that fits a
-	// pooled buffer is read once: hashed and compressed from memory.
+	// pooled buffer is read once: hashed and compressed from memory. A
+	// larger one is read twice, but hashed with SHA-256 once: the second
+	// read only has to match a cheap check of the first.
+	fd, err := openRaw(j.path)
+	if err != nil {
+		return oid.Checksum{}, false, fmt.Errorf("compose: %w", err)
+	}
+	defer unix.Close(fd)
+	bp := fileBufs.Get().(*[]byte)
+	defer fileBufs.Put(bp)
+	changed := func(err error) error {
+		if errors.Is(err, errChanged) {
+			return fmt.Errorf("compose: %s changed while being committed", j.path)
+		}
+		return fmt.Errorf("compose: read %s: %w", j.path, err)
+	}
+	var sum oid.Checksum
+	var check uint64
+	var buf []byte
 	if size <= inMemoryMax {
-		bp := fileBufs.Get().(*[]byte)
-		defer fileBufs.Put(bp)
-		buf := (*bp)[:size+1] // one more byte shows a file that grew
-		n, err := io.ReadFull(f, buf)
-		switch {
-		case err != nil && err != io.ErrUnexpectedEOF && err != io.EOF:
-			return oid.Checksum{}, false, fmt.Errorf("compose: read %s: %w", j.path, err)
-		case int64(n) != size: // grew or shrank since the stat
-			return oid.Checksum{}, false, fmt.Errorf("compose: %s changed while being committed", j.path)
+		buf = (*bp)[:size+1] // one more byte shows a file that grew
+		n, err := readAll(fd, buf)
+		if err != nil {
+			return oid.Checksum{}, false, changed(err)
+		}
+		if int64(n) != size {
+			return oid.Checksum{}, false, changed(errChanged)
 		}
 		buf = buf[:size]
-		sum, err := object.ContentChecksum(hdr, bytes.NewReader(buf))
-		if err != nil {
+		if sum, err = object.ContentChecksum(hdr, bytes.NewReader(buf)); err != nil {
 			return sum, false, err
 		}
-		name := oid.ObjectName{Checksum: sum, Type: oid.File}
-		if ok, err := im.tx.Has(im.ctx, name); err != nil || ok {
-			return sum, false, err
-		}
-		if err := im.tx.WriteContentHashed(im.ctx, sum, hdr, buf); err != nil {
-			return sum, false, wrapPath(j.path, err)
-		}
-		im.prog.written.Add(1)
-		im.prog.bytes.Add(size)
-		return sum, false, nil
-	}
-	sum, err := object.ContentChecksum(hdr, f)
-	if err != nil {
-		return sum, false, fmt.Errorf("compose: read %s: %w", j.path, err)
+	} else if sum, check, err = hashLarge(fd, hdr, size, *bp); err != nil {
+		return oid.Checksum{}, false, changed(err)
 	}
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
 	if ok, err := im.tx.Has(im.ctx, name); err != nil || ok {
 		return sum, false, err
 	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return sum, false, err
+	if buf != nil {
+		err = im.tx.WriteContentHashed(im.ctx, sum, hdr, buf)
+	} else {
+		err = im.tx.WriteContentVerified(im.ctx, sum, hdr, &fdReader{fd: fd}, size, newCheck(), check)
 	}
-	if err := im.tx.WriteContentAs(im.ctx, sum, hdr, f, size); err != nil {
+	if err != nil {
 		var ce *object.CorruptError
 		if errors.As(err, &ce) {
-			return sum, false, fmt.Errorf("compose: %s changed while being committed", j.path)
+			return sum, false, changed(errChanged)
 		}
 		return sum, false, wrapPath(j.path, err)
 	}
