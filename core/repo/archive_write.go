@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash"
 	"io"
+	"os"
 	"strconv"
 	"sync/atomic"
 
@@ -85,4 +86,25 @@ func linkFd(fd int, dst string) error {
 		noEmptyPathLink.Store(true) // the refusal was about the flag
 	}
 	return err
+}
+
+// fdWriter writes to a raw descriptor.
+type fdWriter int
+
+func (w fdWriter) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := unix.Write(int(w), p[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &os.PathError{Op: "write", Path: "staged object", Err: err}
+		}
+		if m == 0 {
+			return n, io.ErrShortWrite
+		}
+		n += m
+	}
+	return n, nil
 }

@@ -287,7 +287,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		return oid.Checksum{}, fmt.Errorf("repo: write content: %w", err)
 	}
 	defer tmp.discard()
-	f := tmp.f
+	f := fdWriter(tmp.fd)
 
 	switch {
 	case r.mode == ModeArchive:
@@ -316,10 +316,10 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 			return oid.Checksum{}, err
 		}
 		if r.fsync && size >= writebackMin {
-			startWriteback(int(f.Fd()))
+			startWriteback(tmp.fd)
 		}
 	case hdr.IsSymlink(): // bare-user: a regular file holding the target
-		if _, err := f.WriteString(hdr.SymlinkTarget + "\x00"); err != nil {
+		if _, err := f.Write([]byte(hdr.SymlinkTarget + "\x00")); err != nil {
 			return oid.Checksum{}, err
 		}
 	default:
@@ -332,7 +332,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	if done || err != nil {
 		return sum, err
 	}
-	if err := tx.finishContent(f, hdr); err != nil {
+	if err := tx.finishContent(tmp.fd, hdr); err != nil {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
 	dst, err := tx.stagePath(name)
@@ -391,21 +391,25 @@ func (tx *Txn) writeSymlink(ctx context.Context, want *oid.Checksum, h hash.Hash
 // its final name: one directory operation per object, and none of the
 // contention of thousands of creates in one directory), else a named
 // temporary file.
+//
+// The descriptor stays raw (no os.File: that costs an fcntl and a
+// finalizer per object).
 type tmpFile struct {
-	f    *os.File
-	path string // "" for O_TMPFILE
+	fd   int
+	f    *os.File // owns fd for a named temporary file, else nil
+	path string   // "" for O_TMPFILE
 }
 
 func (tx *Txn) createTmp() (*tmpFile, error) {
 	fd, err := unix.Open(tx.dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
 	if err == nil {
-		return &tmpFile{f: os.NewFile(uintptr(fd), tx.dir+"/(tmpfile)")}, nil
+		return &tmpFile{fd: fd}, nil
 	}
 	f, err := os.CreateTemp(tx.dir, "obj-")
 	if err != nil {
 		return nil, err
 	}
-	return &tmpFile{f: f, path: f.Name()}, nil
+	return &tmpFile{fd: int(f.Fd()), f: f, path: f.Name()}, nil
 }
 
 // linkTo gives the file its name. An existing name means a concurrent
@@ -413,7 +417,7 @@ func (tx *Txn) createTmp() (*tmpFile, error) {
 func (t *tmpFile) linkTo(dst string) error {
 	var err error
 	if t.path == "" {
-		err = linkFd(int(t.f.Fd()), dst)
+		err = linkFd(t.fd, dst)
 		if errors.Is(err, unix.EEXIST) {
 			err = nil
 		}
@@ -427,7 +431,11 @@ func (t *tmpFile) linkTo(dst string) error {
 }
 
 func (t *tmpFile) discard() {
-	t.f.Close()
+	if t.f != nil {
+		t.f.Close()
+	} else {
+		unix.Close(t.fd)
+	}
 	if t.path != "" {
 		os.Remove(t.path)
 	}
@@ -449,12 +457,11 @@ func copyExact(dst io.Writer, h hash.Hash, src io.Reader, size int64) error {
 
 // finishContent applies per-mode ownership, mode and xattrs to a staged
 // regular file.
-func (tx *Txn) finishContent(f *os.File, hdr *object.FileHeader) error {
+func (tx *Txn) finishContent(fd int, hdr *object.FileHeader) error {
 	r := tx.r
-	fd := int(f.Fd())
 	switch r.mode {
 	case ModeArchive:
-		return f.Chmod(0o644)
+		return unix.Fchmod(fd, 0o644)
 	case ModeBareUser:
 		if err := fsutil.FSetXattr(fd, ostreeMetaXattr, marshalUserMeta(hdr)); err != nil {
 			return err
@@ -463,11 +470,11 @@ func (tx *Txn) finishContent(f *os.File, hdr *object.FileHeader) error {
 		if !hdr.IsSymlink() {
 			mode = hdr.Mode&0o775 | 0o400
 		}
-		if err := f.Chmod(os.FileMode(mode)); err != nil {
+		if err := unix.Fchmod(fd, mode); err != nil {
 			return err
 		}
 	case ModeBare:
-		if err := f.Chown(int(hdr.UID), int(hdr.GID)); err != nil {
+		if err := unix.Fchown(fd, int(hdr.UID), int(hdr.GID)); err != nil {
 			return err
 		}
 		if err := unix.Fchmod(fd, hdr.Mode&object.ModePerms); err != nil {
