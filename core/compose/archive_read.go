@@ -42,9 +42,11 @@ type fsError struct {
 func (e *fsError) Error() string { return fmt.Sprintf("%s %s: %v", e.op, e.path, e.err) }
 func (e *fsError) Unwrap() error { return e.err }
 
-// readAll reads fd from the start into buf until EOF or buf is full and
-// returns how many bytes it read.
-func readAll(fd int, buf []byte) (int, error) {
+// readSmall reads a file expected to hold len(buf)-1 bytes into buf and
+// returns how many bytes it read: len(buf) if the file grew. A read of a
+// regular file comes up short only at its end, so a first read that
+// returns exactly the expected size needs no second one to find EOF.
+func readSmall(fd int, buf []byte) (int, error) {
 	n := 0
 	for n < len(buf) {
 		m, err := unix.Pread(fd, buf[n:], int64(n))
@@ -58,6 +60,9 @@ func readAll(fd int, buf []byte) (int, error) {
 			break
 		}
 		n += m
+		if n == len(buf)-1 {
+			break
+		}
 	}
 	return n, nil
 }

@@ -517,7 +517,7 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 	var buf []byte
 	if size <= inMemoryMax {
 		buf = (*bp)[:size+1] // one more byte shows a file that grew
-		n, err := readAll(fd, buf)
+		n, err := readSmall(fd, buf)
 		if err != nil {
 			return oid.Checksum{}, false, changed(err)
 		}
