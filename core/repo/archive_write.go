@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/groveos/grove/core/object"
@@ -107,4 +109,32 @@ func (w fdWriter) Write(p []byte) (int, error) {
 		n += m
 	}
 	return n, nil
+}
+
+// umaskKeeps0644 reports whether the process umask leaves mode 0644 as it
+// is, so that a file created 0644 has that mode exactly. It is read once
+// per transaction, from /proc/self/status (umask(2) cannot be read
+// without being set).
+func (tx *Txn) umaskKeeps0644() bool {
+	tx.mu.Lock()
+	if tx.keep0644 == nil {
+		tx.keep0644 = sync.OnceValue(readUmaskKeeps0644)
+	}
+	f := tx.keep0644
+	tx.mu.Unlock()
+	return f()
+}
+
+func readUmaskKeeps0644() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			return err == nil && m&0o644 == 0
+		}
+	}
+	return false
 }

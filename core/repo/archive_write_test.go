@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/groveos/grove/core/compose"
@@ -155,5 +156,36 @@ func BenchmarkArchiveWriteTrusted(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestArchiveObjectsAre0644UnderAnyUmask writes archive objects under the
+// usual umask and under 077: they are created 0644 without an fchmod when
+// the umask allows it, and must be 0644 (as ostree makes them) either way.
+func TestArchiveObjectsAre0644UnderAnyUmask(t *testing.T) {
+	ctx := context.Background()
+	for _, mask := range []int{0o022, 0o077} {
+		old := syscall.Umask(mask)
+		r := repotest.NewRepo(t, repo.ModeArchive)
+		tx, err := r.Begin(ctx)
+		if err != nil {
+			syscall.Umask(old)
+			t.Fatal(err)
+		}
+		sum, err := tx.WriteContent(ctx, &object.FileHeader{Mode: object.ModeReg | 0o600}, bytes.NewReader([]byte("x")), 1)
+		if err == nil {
+			err = tx.Commit(ctx)
+		}
+		syscall.Umask(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(r.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("umask %03o: object mode %v, want 0644", mask, st.Mode().Perm())
+		}
 	}
 }

@@ -39,6 +39,8 @@ type Txn struct {
 	refs    []refUpdate
 	done    bool
 	stats   TxnStats
+	// keep0644 caches umaskKeeps0644 for the transaction (archive writes).
+	keep0644 func() bool
 }
 
 // TxnStats counts what a transaction wrote.
@@ -332,7 +334,9 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	if done || err != nil {
 		return sum, err
 	}
-	if err := tx.finishContent(tmp.fd, hdr); err != nil {
+	if r.mode == ModeArchive && tmp.mode644 {
+		// Created with the mode an archive object has: nothing to finish.
+	} else if err := tx.finishContent(tmp.fd, hdr); err != nil {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
 	dst, err := tx.stagePath(name)
@@ -395,15 +399,20 @@ func (tx *Txn) writeSymlink(ctx context.Context, want *oid.Checksum, h hash.Hash
 // The descriptor stays raw (no os.File: that costs an fcntl and a
 // finalizer per object).
 type tmpFile struct {
-	fd   int
-	f    *os.File // owns fd for a named temporary file, else nil
-	path string   // "" for O_TMPFILE
+	fd      int
+	f       *os.File // owns fd for a named temporary file, else nil
+	path    string   // "" for O_TMPFILE
+	mode644 bool     // created with mode 0644 exactly
 }
 
 func (tx *Txn) createTmp() (*tmpFile, error) {
-	fd, err := unix.Open(tx.dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
+	perm := uint32(0o600)
+	if tx.r.mode == ModeArchive && tx.umaskKeeps0644() {
+		perm = 0o644 // an archive object's mode, without an fchmod
+	}
+	fd, err := unix.Open(tx.dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
 	if err == nil {
-		return &tmpFile{fd: fd}, nil
+		return &tmpFile{fd: fd, mode644: perm == 0o644}, nil
 	}
 	f, err := os.CreateTemp(tx.dir, "obj-")
 	if err != nil {
