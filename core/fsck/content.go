@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -203,7 +204,7 @@ func (c *checker) readAll(fd int, size, max int64) ([]byte, bool) {
 	if int64(cap(c.buf)) < size {
 		c.buf = make([]byte, size)
 	}
-	if _, err := io.ReadFull(fdReader(fd), c.buf[:size]); err != nil {
+	if _, err := io.ReadFull(fsutil.FdReader(fd), c.buf[:size]); err != nil {
 		return nil, false
 	}
 	return c.buf[:size], true
@@ -217,7 +218,7 @@ func (c *checker) readMeta(name oid.ObjectName) ([]byte, bool) {
 	}
 	// Metadata is small: one read that does not fill the buffer is the
 	// whole object (anything else goes the general way).
-	n, err := fdReader(fd).Read(c.buf[:cap(c.buf)])
+	n, err := fsutil.FdReader(fd).Read(c.buf[:cap(c.buf)])
 	unix.Close(fd)
 	if err != nil && err != io.EOF || n == cap(c.buf) {
 		return nil, false
@@ -315,7 +316,7 @@ func (c *checker) bareUser(name oid.ObjectName) bool {
 	hdr := &object.FileHeader{UID: dm.UID, GID: dm.GID, Mode: dm.Mode, Xattrs: dm.Xattrs}
 	if hdr.IsSymlink() {
 		defer unix.Close(fd)
-		n, err := fdReader(fd).Read(c.buf[:cap(c.buf)])
+		n, err := fsutil.FdReader(fd).Read(c.buf[:cap(c.buf)])
 		if err != nil && err != io.EOF || n == cap(c.buf) {
 			return false
 		}
@@ -339,7 +340,7 @@ func (c *checker) bareUser(name oid.ObjectName) bool {
 	// code would look again).
 	p := c.buf[:cap(c.buf)]
 	for {
-		n, err := fdReader(fd).Read(p)
+		n, err := fsutil.FdReader(fd).Read(p)
 		if err == io.EOF {
 			break
 		}
@@ -352,26 +353,4 @@ func (c *checker) bareUser(name oid.ObjectName) bool {
 		}
 	}
 	return c.sumIs(name.Checksum)
-}
-
-// fdReader reads a raw descriptor.
-type fdReader int
-
-func (f fdReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for {
-		n, err := unix.Read(int(f), p)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if n == 0 {
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }

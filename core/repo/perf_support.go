@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/klauspost/compress/flate"
@@ -42,28 +43,6 @@ func (r *Repo) objectFd(sum oid.Checksum) (int, bool) {
 		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	}
 	return fd, err == nil
-}
-
-// fdReader reads a raw descriptor.
-type fdReader int
-
-func (f fdReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for {
-		n, err := unix.Read(int(f), p)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if n == 0 {
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }
 
 // archiveReader is a pooled .filez payload reader: a large read buffer
@@ -101,7 +80,7 @@ func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
 			z.buf = make([]byte, 0, inMemoryObject+1)
 		}
 		// One byte more than the size tells a file that grew.
-		n, err := io.ReadFull(fdReader(fd), z.buf[:st.Size+1])
+		n, err := io.ReadFull(fsutil.FdReader(fd), z.buf[:st.Size+1])
 		if err != io.ErrUnexpectedEOF || int64(n) != st.Size {
 			z.Close()
 			return nil
@@ -111,7 +90,7 @@ func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
 		z.mem.Reset(z.buf[:n])
 		src = &z.mem
 	} else {
-		z.br.Reset(fdReader(fd))
+		z.br.Reset(fsutil.FdReader(fd))
 	}
 	hdr, size, err := object.ReadArchiveHeader(src)
 	if err != nil {
@@ -194,7 +173,7 @@ func (f *FdFile) Read(p []byte) (int, error) {
 	if int64(len(p)) > f.left {
 		p = p[:f.left]
 	}
-	n, err := fdReader(f.fd).Read(p)
+	n, err := fsutil.FdReader(f.fd).Read(p)
 	f.left -= int64(n)
 	return n, err
 }
@@ -287,7 +266,7 @@ func (r *Repo) readMetaRaw(name oid.ObjectName) ([]byte, bool) {
 		return nil, false
 	}
 	b := make([]byte, st.Size)
-	n, err := io.ReadFull(fdReader(fd), b)
+	n, err := io.ReadFull(fsutil.FdReader(fd), b)
 	if err != nil || n != len(b) {
 		return nil, false
 	}

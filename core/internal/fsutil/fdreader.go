@@ -1,0 +1,30 @@
+package fsutil
+
+import (
+	"io"
+
+	"golang.org/x/sys/unix"
+)
+
+// FdReader reads a raw descriptor with read(2), retrying EINTR; it spares
+// the hot paths an os.File (an fcntl and a finalizer per object).
+type FdReader int
+
+func (f FdReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Read(int(f), p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
