@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +127,52 @@ func TestTxnAbortLeavesNothingAndCommitMovesRefsLast(t *testing.T) {
 			c.Close()
 			if b.String() != "hello\n" || c.Header.Mode != object.ModeReg|0o644 {
 				t.Fatalf("read back %q mode %o", b.String(), c.Header.Mode)
+			}
+			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+				t.Fatalf("tmp/ not clean after commit: %v", ents)
+			}
+		})
+	}
+}
+
+// A transaction too large to fsync object by object (it syncs the
+// filesystem) still moves every object, of every fan-out directory, into
+// place and leaves nothing staged behind.
+func TestTxnLargeCommitMovesEveryObject(t *testing.T) {
+	ctx := context.Background()
+	for _, m := range repotest.Modes {
+		t.Run(m.String(), func(t *testing.T) {
+			r := repotest.NewRepo(t, m)
+			tx, err := r.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sums []oid.Checksum
+			for i := range 600 {
+				sums = append(sums, writeFile(t, tx, fmt.Sprintf("file %d\n", i)))
+			}
+			meta, err := tx.WriteMeta(ctx, oid.DirMeta, []byte("not parsed here"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			fanouts := map[byte]bool{}
+			for _, sum := range sums {
+				fanouts[sum[0]] = true
+				if ok, err := r.HasObject(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); !ok || err != nil {
+					t.Fatalf("object %s missing after commit (%v)", sum, err)
+				}
+			}
+			if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: meta, Type: oid.DirMeta}); !ok {
+				t.Fatal("dirmeta missing after commit")
+			}
+			if len(fanouts) < 200 {
+				t.Fatalf("only %d fan-out directories exercised", len(fanouts))
+			}
+			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+				t.Fatalf("tmp/ not clean after commit: %v", ents)
 			}
 		})
 	}

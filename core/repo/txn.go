@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +33,6 @@ type Txn struct {
 	dir     string // staging directory
 	unlock  func()
 	mu      sync.Mutex
-	subdirs map[string]bool
 	staged  map[oid.ObjectName]bool
 	present map[oid.ObjectName]bool // found in the repository already
 	objfd   int                     // objects/, or -1
@@ -72,7 +72,7 @@ func (r *Repo) Begin(ctx context.Context) (*Txn, error) {
 	if err != nil {
 		objfd = -1 // HasObject reports the problem if it matters
 	}
-	return &Txn{r: r, dir: dir, unlock: unlock, subdirs: map[string]bool{}, staged: map[oid.ObjectName]bool{}, objfd: objfd}, nil
+	return &Txn{r: r, dir: dir, unlock: unlock, staged: map[oid.ObjectName]bool{}, objfd: objfd}, nil
 }
 
 // Repo is the repository the transaction writes to.
@@ -127,20 +127,17 @@ func (tx *Txn) hasLoose(ctx context.Context, name oid.ObjectName) (bool, error) 
 	return false, nil
 }
 
-// stagePath returns where name is staged, creating its fan-out directory.
+// stagePath returns where name is staged. The staging directory is flat
+// (the object's path with the fan-out slash dropped): 256 subdirectories
+// would cost a mkdir each while writing and an rmdir each at the end, and
+// on a filesystem mounted with discard every rmdir waits for the device.
 func (tx *Txn) stagePath(name oid.ObjectName) (string, error) {
-	rel := tx.r.objectRel(name)
-	sub := rel[:2]
-	tx.mu.Lock()
-	defer tx.mu.Unlock()
-	if !tx.subdirs[sub] {
-		if err := os.Mkdir(filepath.Join(tx.dir, sub), 0o755); err != nil && !os.IsExist(err) {
-			return "", err
-		}
-		tx.subdirs[sub] = true
-	}
-	return filepath.Join(tx.dir, rel), nil
+	return filepath.Join(tx.dir, stagedName(tx.r.objectRel(name))), nil
 }
+
+// stagedName is the staging directory's name for the object at rel
+// (objects/-relative, "ab/cdef….filez").
+func stagedName(rel string) string { return rel[:2] + rel[3:] }
 
 func (tx *Txn) markStaged(name oid.ObjectName, payload int64) {
 	tx.mu.Lock()
@@ -538,25 +535,35 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	// Commit objects go last: fsck examines every commit object, so one
 	// must never be visible before the trees it names, even if we are
 	// killed halfway through.
-	var staged, commits []string // paths relative to the staging dir
+	var staged, commits []string // paths relative to objects/
+	for name := range tx.staged {
+		rel := r.objectRel(name)
+		if name.Type == oid.Commit {
+			commits = append(commits, rel)
+		} else {
+			staged = append(staged, rel)
+		}
+	}
+	// Grouped by fan-out directory, so that consecutive renames touch the
+	// same directory.
+	slices.Sort(staged)
+	slices.Sort(commits)
 	newSubdir := false
-	for sub := range tx.subdirs {
-		if err := os.Mkdir(filepath.Join(objects, sub), 0o755); err == nil {
+	for i, rel := range staged {
+		if i > 0 && staged[i-1][:2] == rel[:2] {
+			continue
+		}
+		if err := os.Mkdir(filepath.Join(objects, rel[:2]), 0o755); err == nil {
 			newSubdir = true
 		} else if !os.IsExist(err) {
 			return fmt.Errorf("repo: commit: %w", err)
 		}
-		ents, err := os.ReadDir(filepath.Join(tx.dir, sub))
-		if err != nil {
+	}
+	for _, rel := range commits {
+		if err := os.Mkdir(filepath.Join(objects, rel[:2]), 0o755); err == nil {
+			newSubdir = true
+		} else if !os.IsExist(err) {
 			return fmt.Errorf("repo: commit: %w", err)
-		}
-		for _, e := range ents {
-			rel := sub + "/" + e.Name()
-			if strings.HasSuffix(rel, ".commit") {
-				commits = append(commits, rel)
-			} else {
-				staged = append(staged, rel)
-			}
 		}
 	}
 	// A large transaction makes its objects durable with one filesystem
@@ -640,10 +647,10 @@ const smallTxnObjects = 64
 
 var errSymlinkObject = errors.New("repo: symlink object")
 
-// fsyncEach fsyncs the files rels under dir.
+// fsyncEach fsyncs the staged files of the objects at rels.
 func fsyncEach(dir string, rels []string) error {
 	for _, rel := range rels {
-		f, err := os.OpenFile(filepath.Join(dir, rel), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+		f, err := os.OpenFile(filepath.Join(dir, stagedName(rel)), os.O_RDONLY|unix.O_NOFOLLOW, 0)
 		if errors.Is(err, unix.ELOOP) {
 			return errSymlinkObject
 		}
@@ -734,17 +741,30 @@ func (r *Repo) putDeflater(zw *flate.Writer) {
 // existing object (another writer stored the same bytes) except detached
 // metadata, which may legitimately change.
 func (tx *Txn) moveIntoPlace(ctx context.Context, rels []string) error {
-	objects := filepath.Join(tx.r.path, "objects")
+	if len(rels) == 0 {
+		return nil
+	}
+	// Relative to handles on both directories: one path component to
+	// resolve on each side instead of the whole repository path.
+	from, err := unix.Open(tx.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("repo: commit: %w", err)
+	}
+	defer unix.Close(from)
+	to, err := unix.Open(filepath.Join(tx.r.path, "objects"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("repo: commit: %w", err)
+	}
+	defer unix.Close(to)
 	for _, rel := range rels {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		from, to := filepath.Join(tx.dir, rel), filepath.Join(objects, rel)
 		var err error
 		if strings.HasSuffix(rel, ".commitmeta") {
-			err = os.Rename(from, to)
+			err = unix.Renameat(from, stagedName(rel), to, rel)
 		} else {
-			err = unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+			err = unix.Renameat2(from, stagedName(rel), to, rel, unix.RENAME_NOREPLACE)
 			if errors.Is(err, unix.EEXIST) {
 				err = nil
 			}
