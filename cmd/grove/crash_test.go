@@ -37,6 +37,13 @@ func TestCommitKilledAtRandomMomentsLeavesConsistentRepo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A large compressible file keeps one archive worker deflating after
+	// the others are done, so kills also land in a flush (Txn.Flush).
+	var text strings.Builder
+	for text.Len() < 12<<20 {
+		fmt.Fprintf(&text, "line %d of a file that deflate has to work at\n", rng.Intn(1<<30))
+	}
+	repotest.WriteFile(t, filepath.Join(big, "text"), text.String(), 0o644)
 	commitArgs := []string{"commit", "-b", "m", "--timestamp=@1600000000", "--no-xattrs", big}
 
 	type setup struct {

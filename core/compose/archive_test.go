@@ -79,3 +79,60 @@ func mustReadDir(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestArchiveCommitFlushesWhileLargeFileCompresses: when the small files
+// are done while a large one is still being compressed, the objects
+// written so far are moved into the repository early (Txn.Flush). The
+// commit must still be ostree's, and ostree must accept the repository.
+func TestArchiveCommitFlushesWhileLargeFileCompresses(t *testing.T) {
+	repotest.NeedOstree(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "tree")
+	// Text that deflate has to work at: ~24 MiB of words in a
+	// pseudo-random order, about a quarter of a second to compress.
+	words := strings.Fields("ostree grove commit dirtree dirmeta archive deflate object checksum " +
+		"checkout union hardlink deployment sysroot stateroot bootloader kernel initramfs")
+	var big bytes.Buffer
+	for x := uint32(1); big.Len() < 24<<20; {
+		x = x*1664525 + 1013904223
+		big.WriteString(words[x>>16%uint32(len(words))])
+		big.WriteByte(" \n"[x>>8&1])
+	}
+	repotest.WriteFile(t, filepath.Join(dir, "big"), big.String(), 0o644)
+	for i := range 400 {
+		repotest.WriteFile(t, filepath.Join(dir, fmt.Sprintf("d%d/f%d", i%40, i)), fmt.Sprintf("small file %d\n", i), 0o644)
+	}
+	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	tx, err := r.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := compose.NoModifier()
+	mod.SkipXattrs = true
+	root, err := compose.ImportDir(ctx, tx, dir, mod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tx.Stats().Flushed; n < 100 {
+		t.Errorf("%d objects flushed while the large file compressed, want most of the 400 small ones", n)
+	}
+	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{Subject: "s", Timestamp: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ref := repotest.NewRepo(t, repo.ModeArchive)
+	want := repotest.Ostree(t, "--repo="+ref.Path(), "commit", "--orphan", "--no-xattrs", "--no-bindings",
+		"--tree=dir="+dir, "--timestamp=2024-01-01T00:00:00Z", "-s", "s")
+	if got := sum.String(); got != strings.TrimSpace(want) {
+		t.Errorf("grove commit %s, ostree commit %s", got, want)
+	}
+	repotest.Ostree(t, "--repo="+r.Path(), "fsck")
+	if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+		t.Errorf("tmp/ not clean after commit: %v", ents)
+	}
+}

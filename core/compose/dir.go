@@ -125,12 +125,16 @@ type importer struct {
 	progress func(Progress)
 	prog     struct{ scanned, written, bytes, reused atomic.Int64 }
 
-	jobs    jobQueue
-	wg      sync.WaitGroup
-	errOnce sync.Once
-	err     error
-	cancel  context.CancelFunc
-	treeMu  sync.Mutex
+	jobs jobQueue
+	wg   sync.WaitGroup
+	// inFlight is the bytes of the files being written; flushOnce lets
+	// the first worker without work flush the transaction if much is.
+	inFlight  atomic.Int64
+	flushOnce sync.Once
+	errOnce   sync.Once
+	err       error
+	cancel    context.CancelFunc
+	treeMu    sync.Mutex
 
 	walkSlots chan struct{} // one token per extra directory walker
 	walking   sync.WaitGroup
@@ -403,12 +407,15 @@ func (im *importer) worker() {
 	for {
 		j, ok := im.jobs.get()
 		if !ok {
+			im.flushOnce.Do(im.flushWhileBusy)
 			return
 		}
 		if im.ctx.Err() != nil {
 			continue
 		}
+		im.inFlight.Add(j.st.Size)
 		sum, skip, err := im.file(j)
+		im.inFlight.Add(-j.st.Size)
 		if err != nil {
 			im.fail(err)
 			continue
@@ -416,6 +423,33 @@ func (im *importer) worker() {
 		im.record(j, sum, skip)
 	}
 }
+
+// flushWhileBusy runs when the walk is over and nothing is queued: if the
+// other workers still have large files to finish, the objects written so
+// far are synced and moved into the repository meanwhile (Txn.Flush),
+// instead of after them while nothing else runs.
+func (im *importer) flushWhileBusy() {
+	worth := int64(flushBareInFlight)
+	if im.r.Mode() == repo.ModeArchive {
+		worth = flushArchiveInFlight
+	}
+	if im.ctx.Err() != nil || im.inFlight.Load() < worth {
+		return
+	}
+	if err := im.tx.Flush(im.ctx); err != nil {
+		im.fail(err)
+	}
+}
+
+// The bytes still being written that make a flush worthwhile: about
+// 40 ms of work (deflate at level 6 runs near 100 MB/s a core; hashing
+// and copying more than ten times faster). With less, the flush would
+// delay Commit rather than overlap anything: measured on the bench tree,
+// flushing with a few KiB in flight made a bare-user commit 5% slower.
+const (
+	flushArchiveInFlight = 4 << 20
+	flushBareInFlight    = 64 << 20
+)
 
 // record enters a committed file into its tree.
 func (im *importer) record(j fileJob, sum oid.Checksum, skip bool) {

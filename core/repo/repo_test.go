@@ -325,3 +325,64 @@ func TestOpenFileFastDoubleCloseIsHarmless(t *testing.T) {
 	}
 	d.Close()
 }
+
+// Flush moves a large transaction's objects in early; Commit still
+// publishes the commit last, and the transaction keeps deduplicating
+// against what it flushed.
+func TestTxnFlushThenCommit(t *testing.T) {
+	ctx := context.Background()
+	for _, m := range repotest.Modes {
+		t.Run(m.String(), func(t *testing.T) {
+			r := repotest.NewRepo(t, m)
+			tx, err := r.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			small := writeFile(t, tx, "only one\n")
+			if err := tx.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: small, Type: oid.File}); ok {
+				t.Fatal("a small transaction was flushed (its objects are fsynced one by one at Commit)")
+			}
+			var sums []oid.Checksum
+			for i := range 200 {
+				sums = append(sums, writeFile(t, tx, fmt.Sprintf("early %d\n", i)))
+			}
+			commit, err := tx.WriteMeta(ctx, oid.Commit, []byte("stands for a commit"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := tx.Stats().Flushed; got != 201 {
+				t.Fatalf("flushed %d objects, want 201", got)
+			}
+			for _, sum := range append(sums, small) {
+				if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); !ok {
+					t.Fatalf("flushed object %s is not in the repository", sum)
+				}
+			}
+			if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: commit, Type: oid.Commit}); ok {
+				t.Fatal("a commit object was flushed before Commit")
+			}
+			writeFile(t, tx, "early 7\n") // already flushed: not written again
+			late := writeFile(t, tx, "late\n")
+			if st := tx.Stats(); st.ContentWritten != 202 {
+				t.Fatalf("content written %d, want 202", st.ContentWritten)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []oid.ObjectName{{Checksum: late, Type: oid.File}, {Checksum: commit, Type: oid.Commit}} {
+				if ok, _ := r.HasObject(ctx, name); !ok {
+					t.Fatalf("%s missing after commit", name)
+				}
+			}
+			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+				t.Fatalf("tmp/ not clean after commit: %v", ents)
+			}
+		})
+	}
+}

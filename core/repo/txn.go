@@ -38,7 +38,10 @@ type Txn struct {
 	objfd   int                     // objects/, or -1
 	refs    []refUpdate
 	done    bool
-	stats   TxnStats
+	// flushed says Flush moved objects in; flushedNewSubdir that it
+	// created a fan-out directory. Commit makes those renames durable.
+	flushed, flushedNewSubdir bool
+	stats                     TxnStats
 	// keep0644 caches umaskKeeps0644 for the transaction (archive writes).
 	keep0644 func() bool
 }
@@ -47,6 +50,7 @@ type Txn struct {
 type TxnStats struct {
 	MetaWritten, ContentWritten int
 	ContentBytes                int64 // payload bytes of new content objects
+	Flushed                     int   // objects moved in early by Flush
 }
 
 type refUpdate struct {
@@ -523,6 +527,65 @@ func (tx *Txn) SetRef(remote, ref string, sum oid.Checksum) error {
 	return nil
 }
 
+// Flush makes the objects staged so far durable and moves them into the
+// repository ahead of Commit, so that a large transaction's sync and
+// renames overlap work still under way (compose flushes while its last
+// files are compressed). Commit objects stay staged: one becomes visible
+// only in Commit, after everything it names. Objects flushed by a
+// transaction that is then aborted stay in the repository, complete and
+// unreferenced, for prune to find. Writes may continue during Flush;
+// Commit and Abort may not.
+func (tx *Txn) Flush(ctx context.Context) error {
+	tx.mu.Lock()
+	if tx.done {
+		tx.mu.Unlock()
+		return errors.New("repo: transaction already finished")
+	}
+	var names []oid.ObjectName
+	for name := range tx.staged {
+		if name.Type != oid.Commit {
+			names = append(names, name)
+		}
+	}
+	tx.mu.Unlock()
+	if len(names) <= smallTxnObjects {
+		return nil // Commit's per-object fsyncs beat a filesystem sync
+	}
+	rels := make([]string, len(names))
+	for i, name := range names {
+		rels[i] = tx.r.objectRel(name)
+	}
+	slices.Sort(rels)
+	objects := filepath.Join(tx.r.path, "objects")
+	if tx.r.fsync {
+		if err := syncfs(objects); err != nil {
+			return fmt.Errorf("repo: sync staged objects: %w", err)
+		}
+	}
+	newSubdir, err := makeFanouts(objects, rels)
+	if err != nil {
+		return err
+	}
+	err = tx.moveIntoPlace(ctx, rels)
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	// Commit has to make these renames durable too, whatever happened.
+	tx.flushed = true
+	tx.flushedNewSubdir = tx.flushedNewSubdir || newSubdir
+	if err != nil {
+		return err
+	}
+	if tx.present == nil {
+		tx.present = map[oid.ObjectName]bool{}
+	}
+	for _, name := range names {
+		delete(tx.staged, name)
+		tx.present[name] = true
+	}
+	tx.stats.Flushed += len(names)
+	return nil
+}
+
 // Commit makes the staged objects part of the repository, then updates
 // refs. The transaction is finished whether or not it succeeds.
 func (tx *Txn) Commit(ctx context.Context) error {
@@ -548,32 +611,21 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	// same directory.
 	slices.Sort(staged)
 	slices.Sort(commits)
-	newSubdir := false
-	for i, rel := range staged {
-		if i > 0 && staged[i-1][:2] == rel[:2] {
-			continue
-		}
-		if err := os.Mkdir(filepath.Join(objects, rel[:2]), 0o755); err == nil {
-			newSubdir = true
-		} else if !os.IsExist(err) {
-			return fmt.Errorf("repo: commit: %w", err)
-		}
+	newSubdir, err := makeFanouts(objects, append(staged[:len(staged):len(staged)], commits...))
+	if err != nil {
+		return err
 	}
-	for _, rel := range commits {
-		if err := os.Mkdir(filepath.Join(objects, rel[:2]), 0o755); err == nil {
-			newSubdir = true
-		} else if !os.IsExist(err) {
-			return fmt.Errorf("repo: commit: %w", err)
-		}
-	}
+	newSubdir = newSubdir || tx.flushedNewSubdir
 	// A large transaction makes its objects durable with one filesystem
 	// sync. A small one (a re-commit that found nearly everything
 	// present) fsyncs its own few files and directories instead: syncfs
 	// would also flush everything else dirty on the filesystem, after a
-	// fresh checkout thousands of inodes unrelated to this commit.
-	few := len(staged)+len(commits) <= smallTxnObjects
+	// fresh checkout thousands of inodes unrelated to this commit. After
+	// a Flush the renames it made are not durable yet: the filesystem
+	// sync covers them.
+	few := len(staged)+len(commits) <= smallTxnObjects && !tx.flushed
 	durable := func(rels []string, dirs bool) error {
-		if !r.fsync || len(rels) == 0 {
+		if !r.fsync || len(rels) == 0 && !(dirs && tx.flushed) {
 			return nil
 		}
 		if !few {
@@ -620,6 +672,23 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// makeFanouts creates the objects/XX directories that rels (sorted) need
+// and reports whether any was new.
+func makeFanouts(objects string, rels []string) (bool, error) {
+	created := false
+	for i, rel := range rels {
+		if i > 0 && rels[i-1][:2] == rel[:2] {
+			continue
+		}
+		if err := os.Mkdir(filepath.Join(objects, rel[:2]), 0o755); err == nil {
+			created = true
+		} else if !os.IsExist(err) {
+			return false, fmt.Errorf("repo: commit: %w", err)
+		}
+	}
+	return created, nil
 }
 
 // Abort discards everything staged.
