@@ -426,30 +426,16 @@ func (im *importer) worker() {
 
 // flushWhileBusy runs when the walk is over and nothing is queued: if the
 // other workers still have large files to finish, the objects written so
-// far are synced and moved into the repository meanwhile (Txn.Flush),
-// instead of after them while nothing else runs.
+// far are synced and moved into the repository meanwhile instead of after
+// them while nothing else runs.
 func (im *importer) flushWhileBusy() {
-	worth := int64(flushBareInFlight)
-	if im.r.Mode() == repo.ModeArchive {
-		worth = flushArchiveInFlight
-	}
-	if im.ctx.Err() != nil || im.inFlight.Load() < worth {
+	if im.ctx.Err() != nil {
 		return
 	}
-	if err := im.tx.Flush(im.ctx); err != nil {
+	if err := im.tx.FlushIfBusy(im.ctx, im.inFlight.Load()); err != nil {
 		im.fail(err)
 	}
 }
-
-// The bytes still being written that make a flush worthwhile: about
-// 40 ms of work (deflate at level 6 runs near 100 MB/s a core; hashing
-// and copying more than ten times faster). With less, the flush would
-// delay Commit rather than overlap anything: measured on the bench tree,
-// flushing with a few KiB in flight made a bare-user commit 5% slower.
-const (
-	flushArchiveInFlight = 4 << 20
-	flushBareInFlight    = 64 << 20
-)
 
 // record enters a committed file into its tree.
 func (im *importer) record(j fileJob, sum oid.Checksum, skip bool) {

@@ -114,6 +114,8 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 	n := runtime.GOMAXPROCS(0)
 	p.jobs.init()
 	var wg sync.WaitGroup
+	var inFlight atomic.Int64 // size hints of the objects being written
+	var flushOnce sync.Once
 	// One more worker than cores: object creation blocks in the kernel now
 	// and then, and compression should not wait for it.
 	for i := 0; i < n+1; i++ {
@@ -121,14 +123,25 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 		go func() {
 			defer wg.Done()
 			for {
-				sum, ok := p.jobs.get()
+				j, ok := p.jobs.get()
 				if !ok {
+					// Objects still being written by the others: sync
+					// and move in what is done meanwhile.
+					flushOnce.Do(func() {
+						if ctx.Err() == nil {
+							if err := tx.FlushIfBusy(ctx, inFlight.Load()); err != nil {
+								p.fail(err)
+							}
+						}
+					})
 					break
 				}
 				if ctx.Err() == nil {
-					if err := p.content(ctx, sum); err != nil {
+					inFlight.Add(j.size)
+					if err := p.content(ctx, j.sum); err != nil {
 						p.fail(err)
 					}
+					inFlight.Add(-j.size)
 				}
 			}
 		}()

@@ -47,16 +47,16 @@ func (q *jobQueue) put(sum oid.Checksum, size int64) {
 }
 
 // get returns the largest queued object; false once closed and drained.
-func (q *jobQueue) get() (oid.Checksum, bool) {
+func (q *jobQueue) get() (job, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.h) == 0 && !q.closed {
 		q.cond.Wait()
 	}
 	if len(q.h) == 0 {
-		return oid.Checksum{}, false
+		return job{}, false
 	}
-	return heap.Pop(&q.h).(job).sum, true
+	return heap.Pop(&q.h).(job), true
 }
 
 func (q *jobQueue) close() {

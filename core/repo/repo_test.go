@@ -386,3 +386,47 @@ func TestTxnFlushThenCommit(t *testing.T) {
 		})
 	}
 }
+
+// A transaction that stages more than flushEvery bytes flushes in the
+// background while it goes on; Commit and Abort wait for that flush, and
+// neither leaves anything staged behind.
+func TestTxnBackgroundFlush(t *testing.T) {
+	ctx := context.Background()
+	body := strings.Repeat("background flush\n", 1<<15) // 544 KiB
+	for _, commit := range []bool{true, false} {
+		t.Run(fmt.Sprintf("commit=%v", commit), func(t *testing.T) {
+			r := repotest.NewRepo(t, repo.ModeBareUser)
+			tx, err := r.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sums []oid.Checksum
+			for i := range 120 { // 64 MiB
+				sums = append(sums, writeFile(t, tx, fmt.Sprintf("%d\n%s", i, body)))
+			}
+			if commit {
+				err = tx.Commit(ctx)
+			} else {
+				err = tx.Abort()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := tx.Stats().Flushed; n < 65 {
+				t.Fatalf("%d objects flushed in the background, want at least 65", n)
+			}
+			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+				t.Fatalf("tmp/ not clean: %v", ents)
+			}
+			present := 0
+			for _, sum := range sums {
+				if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); ok {
+					present++
+				}
+			}
+			if commit && present != len(sums) || !commit && present < 65 {
+				t.Fatalf("%d of %d objects present after commit=%v", present, len(sums), commit)
+			}
+		})
+	}
+}

@@ -41,7 +41,15 @@ type Txn struct {
 	// flushed says Flush moved objects in; flushedNewSubdir that it
 	// created a fan-out directory. Commit makes those renames durable.
 	flushed, flushedNewSubdir bool
-	stats                     TxnStats
+	// Background flushing (see flushEvery): payload staged since the
+	// last flush, whether one runs, its first error. flushMu serializes
+	// flushes; bg tracks the running one.
+	sinceFlush int64
+	flushing   bool
+	flushErr   error
+	flushMu    sync.Mutex
+	bg         sync.WaitGroup
+	stats      TxnStats
 	// keep0644 caches umaskKeeps0644 for the transaction (archive writes).
 	keep0644 func() bool
 }
@@ -145,12 +153,38 @@ func stagedName(rel string) string { return rel[:2] + rel[3:] }
 
 func (tx *Txn) markStaged(name oid.ObjectName, payload int64) {
 	tx.mu.Lock()
+	defer tx.mu.Unlock()
 	tx.staged[name] = true
 	if name.Type == oid.File {
 		tx.stats.ContentWritten++
 		tx.stats.ContentBytes += payload
 	} else {
 		tx.stats.MetaWritten++
+	}
+	tx.sinceFlush += payload
+	if tx.sinceFlush >= flushEvery && !tx.flushing && !tx.done {
+		tx.sinceFlush = 0
+		tx.flushing = true
+		tx.bg.Add(1)
+		go tx.backgroundFlush()
+	}
+}
+
+// flushEvery is the payload staged between two background flushes. A
+// transaction that writes much makes it durable and moves it into place
+// piecewise while it goes on writing: the device works while the writers
+// hash and compress, and Commit is left with the last piece. (Starting
+// writeback per file from the writers themselves gained nothing: it
+// blocks them whenever the device queue is full.)
+const flushEvery = 48 << 20
+
+func (tx *Txn) backgroundFlush() {
+	defer tx.bg.Done()
+	err := tx.Flush(context.Background())
+	tx.mu.Lock()
+	tx.flushing = false
+	if err != nil && tx.flushErr == nil {
+		tx.flushErr = err
 	}
 	tx.mu.Unlock()
 }
@@ -536,6 +570,8 @@ func (tx *Txn) SetRef(remote, ref string, sum oid.Checksum) error {
 // unreferenced, for prune to find. Writes may continue during Flush;
 // Commit and Abort may not.
 func (tx *Txn) Flush(ctx context.Context) error {
+	tx.flushMu.Lock()
+	defer tx.flushMu.Unlock()
 	tx.mu.Lock()
 	if tx.done {
 		tx.mu.Unlock()
@@ -586,6 +622,23 @@ func (tx *Txn) Flush(ctx context.Context) error {
 	return nil
 }
 
+// FlushIfBusy is Flush for writers whose queue has run dry while others
+// still write inFlight payload bytes: it flushes only when that work
+// lasts long enough to hide the sync and renames (about 40 ms: deflate
+// at level 6 runs near 100 MB/s a core, hashing and copying more than
+// ten times faster). With less in flight, a flush only delays Commit:
+// flushing with a few KiB in flight made a bare-user commit 5% slower.
+func (tx *Txn) FlushIfBusy(ctx context.Context, inFlight int64) error {
+	worth := int64(64 << 20)
+	if tx.r.mode == ModeArchive {
+		worth = 4 << 20
+	}
+	if inFlight < worth {
+		return nil
+	}
+	return tx.Flush(ctx)
+}
+
 // Commit makes the staged objects part of the repository, then updates
 // refs. The transaction is finished whether or not it succeeds.
 func (tx *Txn) Commit(ctx context.Context) error {
@@ -593,6 +646,10 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		return errors.New("repo: transaction already finished")
 	}
 	defer tx.finish()
+	tx.bg.Wait()
+	if tx.flushErr != nil {
+		return tx.flushErr
+	}
 	r := tx.r
 	objects := filepath.Join(r.path, "objects")
 	// Commit objects go last: fsck examines every commit object, so one
@@ -701,7 +758,10 @@ func (tx *Txn) Abort() error {
 }
 
 func (tx *Txn) finish() {
+	tx.bg.Wait() // a background flush renames out of the staging directory
+	tx.mu.Lock()
 	tx.done = true
+	tx.mu.Unlock()
 	if tx.objfd >= 0 {
 		unix.Close(tx.objfd)
 		tx.objfd = -1
