@@ -2,7 +2,12 @@
 #   make bench BENCHFLAGS='-runs 3 -rows commit'
 BENCHFLAGS ?=
 
-.PHONY: test bench bench-go bench-tui
+.PHONY: build test bench bench-go bench-tui
+
+# build makes a static binary, bin/grove (no cgo: it starts faster, and
+# runs on any Linux of the same architecture).
+build:
+	CGO_ENABLED=0 go build -o bin/grove ./cmd/grove
 
 # test runs every test: unit, real-ostree interop, FUSE and tmux tests.
 test:

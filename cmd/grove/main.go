@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -60,7 +61,21 @@ func repoPath() (string, error) {
 	return "", errors.New("command requires a --repo argument")
 }
 
+// shortLivedGC lets a verb's heap grow to five times what is live
+// (GOGC=400) before the collector runs, unless $GOGC says otherwise. The
+// verbs run for milliseconds to seconds on small live heaps, where the
+// default spends a tenth of a re-commit's CPU collecting: measured on the
+// bench tree, GOGC=400 takes a re-commit from 62 to 58 ms and raises peak
+// RSS by a few MiB (archive commit 46 → 51 MiB). The TUI, which lives
+// long, goes back to the default (runTUI).
+func shortLivedGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+}
+
 func main() {
+	shortLivedGC()
 	defer profile()()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)

@@ -94,8 +94,11 @@ func mainErr(o *options) error {
 	}
 	if o.grove == "" {
 		o.grove = filepath.Join(work, "bin", "grove")
-		logf("building grove → %s", o.grove)
+		logf("building grove → %s (static, like make build)", o.grove)
 		cmd := exec.Command("go", "build", "-o", o.grove, "./cmd/grove")
+		// A static binary starts about a millisecond sooner: no dynamic
+		// loader, no libc initialisation (the re-commit row is 60 ms).
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build ./cmd/grove: %w", err)

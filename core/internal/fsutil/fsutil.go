@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -129,7 +130,11 @@ func getAll(names []string, get func(string) ([]byte, error)) ([]Xattr, error) {
 }
 
 func listNames(path string, list func([]byte) (int, error)) ([]string, error) {
-	buf := make([]byte, 1024)
+	// Most files have no attributes: a pooled buffer spares every call
+	// an allocation that a walk of thousands of entries feels.
+	pb := nameBufs.Get().(*[]byte)
+	defer nameBufs.Put(pb)
+	buf := *pb
 	for {
 		n, err := list(buf)
 		if errors.Is(err, unix.ERANGE) {
@@ -146,6 +151,9 @@ func listNames(path string, list func([]byte) (int, error)) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listxattr %s: %w", path, err)
 		}
+		if n == 0 {
+			return nil, nil
+		}
 		var names []string
 		for _, s := range strings.Split(string(buf[:n]), "\x00") {
 			if s != "" {
@@ -156,6 +164,8 @@ func listNames(path string, list func([]byte) (int, error)) ([]string, error) {
 		return names, nil
 	}
 }
+
+var nameBufs = sync.Pool{New: func() any { b := make([]byte, 1024); return &b }}
 
 // GetXattr reads one attribute without following a final symlink.
 func GetXattr(path, name string) ([]byte, error) {
