@@ -88,6 +88,7 @@ type treeSpec struct {
 }
 
 func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
+	commitGC()
 	ctx := cmd.Context()
 	r, err := openRepo(ctx)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -42,9 +41,6 @@ func rootRun(cmd *cobra.Command, _ []string) error {
 }
 
 func runTUI(ctx context.Context, useDemo, keep bool) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100) // long-lived: the default, not shortLivedGC's
-	}
 	path := g.repo
 	if useDemo {
 		dir, err := os.MkdirTemp("", "grove-demo-")
