@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/compose"
+	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
 )
@@ -21,41 +22,13 @@ import (
 // writes for the same tree, and ostree must read back every object.
 func TestArchiveCommitAroundInMemoryLimit(t *testing.T) {
 	repotest.NeedOstree(t)
-	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "tree")
 	const mib = 1 << 20
 	for _, size := range []int{0, 1, mib - 1, mib, mib + 1, 3*mib + 7} {
 		body := bytes.Repeat([]byte(fmt.Sprintf("%d bytes of text ", size)), size/8+1)[:size]
 		repotest.WriteFile(t, filepath.Join(dir, fmt.Sprintf("f%d", size)), string(body), 0o644)
 	}
-	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-	r := repotest.NewRepo(t, repo.ModeArchive)
-	tx, err := r.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod := compose.NoModifier()
-	mod.SkipXattrs = true
-	root, err := compose.ImportDir(ctx, tx, dir, mod, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{Subject: "s", Timestamp: ts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	ref := repotest.NewRepo(t, repo.ModeArchive)
-	want := repotest.Ostree(t, "--repo="+ref.Path(), "commit", "--orphan", "--no-xattrs", "--no-bindings",
-		"--tree=dir="+dir, "--timestamp=2024-01-01T00:00:00Z", "-s", "s")
-	if got := sum.String(); got != strings.TrimSpace(want) {
-		t.Errorf("grove commit %s, ostree commit %s", got, want)
-	}
-	repotest.Ostree(t, "--repo="+r.Path(), "fsck")
+	r, sum := commitArchiveLikeOstree(t, dir, nil)
 	co := filepath.Join(t.TempDir(), "co")
 	repotest.Ostree(t, "--repo="+r.Path(), "checkout", "-U", sum.String(), co)
 	for _, e := range mustReadDir(t, dir) {
@@ -86,7 +59,6 @@ func mustReadDir(t *testing.T, dir string) []string {
 // commit must still be ostree's, and ostree must accept the repository.
 func TestArchiveCommitFlushesWhileLargeFileCompresses(t *testing.T) {
 	repotest.NeedOstree(t)
-	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "tree")
 	// Text that deflate has to work at: ~24 MiB of words in a
 	// pseudo-random order, about a quarter of a second to compress.
@@ -102,8 +74,24 @@ func TestArchiveCommitFlushesWhileLargeFileCompresses(t *testing.T) {
 	for i := range 400 {
 		repotest.WriteFile(t, filepath.Join(dir, fmt.Sprintf("d%d/f%d", i%40, i)), fmt.Sprintf("small file %d\n", i), 0o644)
 	}
-	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	r, _ := commitArchiveLikeOstree(t, dir, func(tx *repo.Txn) {
+		if n := tx.Stats().Flushed; n < 100 {
+			t.Errorf("%d objects flushed while the large file compressed, want most of the 400 small ones", n)
+		}
+	})
+	if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+		t.Errorf("tmp/ not clean after commit: %v", ents)
+	}
+}
 
+// commitArchiveLikeOstree commits dir into a new archive repository
+// (calling afterImport between the import and the commit object), checks
+// that ostree writes the same commit for it and that ostree fsck accepts
+// the repository.
+func commitArchiveLikeOstree(t *testing.T, dir string, afterImport func(*repo.Txn)) (*repo.Repo, oid.Checksum) {
+	t.Helper()
+	ctx := context.Background()
+	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := repotest.NewRepo(t, repo.ModeArchive)
 	tx, err := r.Begin(ctx)
 	if err != nil {
@@ -115,8 +103,8 @@ func TestArchiveCommitFlushesWhileLargeFileCompresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := tx.Stats().Flushed; n < 100 {
-		t.Errorf("%d objects flushed while the large file compressed, want most of the 400 small ones", n)
+	if afterImport != nil {
+		afterImport(tx)
 	}
 	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{Subject: "s", Timestamp: ts})
 	if err != nil {
@@ -132,7 +120,5 @@ func TestArchiveCommitFlushesWhileLargeFileCompresses(t *testing.T) {
 		t.Errorf("grove commit %s, ostree commit %s", got, want)
 	}
 	repotest.Ostree(t, "--repo="+r.Path(), "fsck")
-	if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
-		t.Errorf("tmp/ not clean after commit: %v", ents)
-	}
+	return r, sum
 }
