@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -488,4 +489,17 @@ func importTar(ctx context.Context, tx *repo.Txn, path string, mod *compose.Modi
 		return nil, fmt.Errorf("tree tar=%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// commitGC lets commit's heap grow to five times what is live (GOGC=400)
+// before the collector runs, unless $GOGC says otherwise: a re-commit
+// runs for tens of milliseconds on a small live heap, where the default
+// spent a tenth of its CPU collecting (62 → 58 ms on the bench tree).
+// Only commit: for ls -R, whose garbage is most of what it allocates, the
+// fresh memory cost more in page faults than collecting saved (178 →
+// 213 ms), so the other verbs keep the default.
+func commitGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -59,19 +58,6 @@ func repoPath() (string, error) {
 		return p, nil
 	}
 	return "", errors.New("command requires a --repo argument")
-}
-
-// commitGC lets commit's heap grow to five times what is live (GOGC=400)
-// before the collector runs, unless $GOGC says otherwise: a re-commit
-// runs for tens of milliseconds on a small live heap, where the default
-// spent a tenth of its CPU collecting (62 → 58 ms on the bench tree).
-// Only commit: for ls -R, whose garbage is most of what it allocates, the
-// fresh memory cost more in page faults than collecting saved (178 →
-// 213 ms), so the other verbs keep the default.
-func commitGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 }
 
 func main() {

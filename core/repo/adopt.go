@@ -16,11 +16,8 @@ import (
 // archive objects (whose files carry everything). It reports false when
 // neither is possible, and the caller must import the object by content.
 func (tx *Txn) AdoptLoose(ctx context.Context, name oid.ObjectName, src string) (bool, error) {
-	dst, err := tx.stagePath(name)
-	if err != nil {
-		return false, err
-	}
-	err = unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, 0)
+	dst := tx.stagePath(name)
+	err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, 0)
 	switch {
 	case err == nil || errors.Is(err, unix.EEXIST):
 	case tx.r.mode == ModeArchive && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM)):

@@ -102,9 +102,7 @@ func TestTxnAbortLeavesNothingAndCommitMovesRefsLast(t *testing.T) {
 			if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); ok {
 				t.Fatal("aborted object is visible")
 			}
-			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 { // only tmp/cache
-				t.Fatalf("tmp/ not clean after abort: %v", ents)
-			}
+			requireTmpClean(t, r, "abort")
 
 			tx, _ = r.Begin(ctx)
 			sum = writeFile(t, tx, "hello\n")
@@ -128,9 +126,7 @@ func TestTxnAbortLeavesNothingAndCommitMovesRefsLast(t *testing.T) {
 			if b.String() != "hello\n" || c.Header.Mode != object.ModeReg|0o644 {
 				t.Fatalf("read back %q mode %o", b.String(), c.Header.Mode)
 			}
-			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
-				t.Fatalf("tmp/ not clean after commit: %v", ents)
-			}
+			requireTmpClean(t, r, "commit")
 		})
 	}
 }
@@ -171,9 +167,7 @@ func TestTxnLargeCommitMovesEveryObject(t *testing.T) {
 			if len(fanouts) < 200 {
 				t.Fatalf("only %d fan-out directories exercised", len(fanouts))
 			}
-			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
-				t.Fatalf("tmp/ not clean after commit: %v", ents)
-			}
+			requireTmpClean(t, r, "commit")
 		})
 	}
 }
@@ -380,9 +374,7 @@ func TestTxnFlushThenCommit(t *testing.T) {
 					t.Fatalf("%s missing after commit", name)
 				}
 			}
-			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
-				t.Fatalf("tmp/ not clean after commit: %v", ents)
-			}
+			requireTmpClean(t, r, "commit")
 		})
 	}
 }
@@ -415,9 +407,7 @@ func TestTxnBackgroundFlush(t *testing.T) {
 			if n := tx.Stats().Flushed; n < 65 {
 				t.Fatalf("%d objects flushed in the background, want at least 65", n)
 			}
-			if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
-				t.Fatalf("tmp/ not clean: %v", ents)
-			}
+			requireTmpClean(t, r, "finishing")
 			present := 0
 			for _, sum := range sums {
 				if ok, _ := r.HasObject(ctx, oid.ObjectName{Checksum: sum, Type: oid.File}); ok {
@@ -428,5 +418,14 @@ func TestTxnBackgroundFlush(t *testing.T) {
 				t.Fatalf("%d of %d objects present after commit=%v", present, len(sums), commit)
 			}
 		})
+	}
+}
+
+// requireTmpClean fails unless tmp/ holds only its cache directory: no
+// staging directory or staged object left behind.
+func requireTmpClean(t *testing.T, r *repo.Repo, after string) {
+	t.Helper()
+	if ents, _ := os.ReadDir(r.TmpDir()); len(ents) != 1 {
+		t.Fatalf("tmp/ not clean after %s: %v", after, ents)
 	}
 }

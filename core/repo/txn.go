@@ -143,8 +143,8 @@ func (tx *Txn) hasLoose(ctx context.Context, name oid.ObjectName) (bool, error) 
 // (the object's path with the fan-out slash dropped): 256 subdirectories
 // would cost a mkdir each while writing and an rmdir each at the end, and
 // on a filesystem mounted with discard every rmdir waits for the device.
-func (tx *Txn) stagePath(name oid.ObjectName) (string, error) {
-	return filepath.Join(tx.dir, stagedName(tx.r.objectRel(name))), nil
+func (tx *Txn) stagePath(name oid.ObjectName) string {
+	return filepath.Join(tx.dir, stagedName(tx.r.objectRel(name)))
 }
 
 // stagedName is the staging directory's name for the object at rel
@@ -206,11 +206,7 @@ func (tx *Txn) WriteCommitMeta(ctx context.Context, commit oid.Checksum, data []
 }
 
 func (tx *Txn) writeStaged(name oid.ObjectName, data []byte) error {
-	p, err := tx.stagePath(name)
-	if err != nil {
-		return fmt.Errorf("repo: stage %s: %w", name, err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
+	if err := os.WriteFile(tx.stagePath(name), data, 0o644); err != nil {
 		return fmt.Errorf("repo: stage %s: %w", name, err)
 	}
 	tx.markStaged(name, int64(len(data)))
@@ -374,11 +370,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	} else if err := tx.finishContent(tmp.fd, hdr); err != nil {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
-	dst, err := tx.stagePath(name)
-	if err != nil {
-		return sum, err
-	}
-	if err := tmp.linkTo(dst); err != nil {
+	if err := tmp.linkTo(tx.stagePath(name)); err != nil {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
 	tx.markStaged(name, size)
@@ -406,10 +398,7 @@ func (tx *Txn) writeSymlink(ctx context.Context, want *oid.Checksum, h hash.Hash
 	if done || err != nil {
 		return sum, err
 	}
-	dst, err := tx.stagePath(name)
-	if err != nil {
-		return sum, err
-	}
+	dst := tx.stagePath(name)
 	if err := os.Symlink(hdr.SymlinkTarget, dst); err != nil && !os.IsExist(err) {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
