@@ -33,7 +33,8 @@ type options struct {
 	keepWork bool
 	work     string
 
-	loadStart string // /proc/loadavg when the timed rows began
+	loadStart string    // /proc/loadavg when the timed rows began
+	cpuStart  cpuSample // CPU time when the timed rows began
 }
 
 // result is one row's outcome.
@@ -138,7 +139,9 @@ func mainErr(o *options) error {
 		return err
 	}
 
+	o.work = work
 	o.loadStart = loadAvg()
+	o.cpuStart = sampleCPU()
 	start := time.Now()
 	var results []*result
 	for _, r := range rows() {

@@ -68,13 +68,15 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 	w("- CPUs: %d (%s)\n", runtime.NumCPU(), cpuModel())
 	w("- Memory: %s\n", memTotal())
 	w("- Kernel: %s\n", readTrim("/proc/sys/kernel/osrelease"))
-	end := loadAvg()
-	w("- Load average (1 min) at start / end of the timed rows: %s / %s", o.loadStart, end)
-	if busy(o.loadStart) || busy(end) {
-		w(" — **the machine was busy with other work; ratios are noisy, prefer the ratio of mins and re-run on a quiet machine**")
+	w("- Load average (1 min) at start / end of the timed rows: %s / %s (the timed tools' own load included)\n", o.loadStart, loadAvg())
+	if other, ok := o.cpuStart.until(sampleCPU()); ok {
+		w("- Other work while the rows ran (machine CPU time less the benchmark's own): %s", other)
+		if other.busy() {
+			w(" — **the machine was busy with other work; ratios are noisy, prefer the ratio of mins and re-run on a quiet machine**")
+		}
+		w("\n")
 	}
-	w("\n")
-	w("- Filesystem of bench/work: %s\n", fsType("bench/work"))
+	w("- Filesystem of the scratch directory: %s\n", fsType(o.work))
 	w("\n## Tree\n\n")
 	w("- Source: %s", meta.Source)
 	if meta.Mirror != "" {
@@ -215,14 +217,4 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return f[0]
-}
-
-// busy reports a load average above half the CPUs: other work competes
-// with the benchmark.
-func busy(load string) bool {
-	var l float64
-	if _, err := fmt.Sscan(load, &l); err != nil {
-		return false
-	}
-	return l > float64(runtime.NumCPU())/2
 }
