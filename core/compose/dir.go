@@ -461,7 +461,7 @@ func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
 		if h, err := repo.HardlinkHeader(j.path); err == nil {
 			hdr = h
 		} else {
-			c, err := im.r.OpenFile(im.ctx, cached)
+			c, err := im.r.OpenContent(im.ctx, cached)
 			if err != nil {
 				return sum, false, err
 			}

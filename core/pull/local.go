@@ -226,7 +226,7 @@ func (p *puller) report() {
 // meta copies one metadata object, verifying its checksum and structure,
 // and returns its bytes.
 func (p *puller) meta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
-	b, err := p.src.ReadMetaFast(ctx, typ, sum)
+	b, err := p.src.ReadMeta(ctx, typ, sum)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
@@ -347,7 +347,7 @@ func (p *puller) tree(ctx context.Context, sum oid.Checksum) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p.jobs.put(f.Checksum, p.sizeHint(fn))
+		p.jobs.put(f.Checksum, p.sizeHint(ctx, fn))
 	}
 	for _, d := range dt.Dirs {
 		mn := oid.ObjectName{Checksum: d.Meta, Type: oid.DirMeta}
@@ -370,17 +370,17 @@ func (p *puller) content(ctx context.Context, sum oid.Checksum) error {
 	if ok, err := p.tx.Has(ctx, name); err != nil || ok {
 		return err
 	}
-	if !p.opts.Untrusted && p.src.Mode() == p.dst.Mode() {
-		// Same storage format and a trusted source: the loose file can be
-		// copied (or linked) as it is.
-		if ok, err := p.tx.AdoptLoose(ctx, name, p.src.ObjectPath(name)); err != nil || ok {
+	if !p.opts.Untrusted {
+		// A trusted source of the same storage format: the loose file can
+		// be copied (or linked) as it is.
+		if ok, err := p.tx.AdoptFrom(ctx, p.src, name); err != nil || ok {
 			if ok {
 				p.prog.content.Add(1)
 			}
 			return err
 		}
 	}
-	c, err := p.src.OpenFileFast(ctx, sum)
+	c, err := p.src.OpenContent(ctx, sum)
 	if err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}

@@ -2,10 +2,10 @@ package pull
 
 import (
 	"container/heap"
+	"context"
 	"sync"
 
 	"github.com/groveos/grove/core/oid"
-	"golang.org/x/sys/unix"
 )
 
 // jobQueue hands content objects to the workers largest first: the walk
@@ -68,10 +68,10 @@ func (q *jobQueue) close() {
 
 // sizeHint is the size of the source's loose object (compressed for
 // archive sources, which is as good for ordering); 0 when unknown.
-func (p *puller) sizeHint(name oid.ObjectName) int64 {
-	var st unix.Stat_t
-	if unix.Lstat(p.src.ObjectPath(name), &st) != nil {
+func (p *puller) sizeHint(ctx context.Context, name oid.ObjectName) int64 {
+	size, err := p.src.StoredSize(ctx, name)
+	if err != nil {
 		return 0
 	}
-	return st.Size
+	return size
 }
