@@ -57,7 +57,7 @@ func newRepo(t *testing.T, mode string, byOstree bool) (string, oid.Checksum) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := compose.ImportDir(ctx, tx, src, nil, nil)
+		root, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
