@@ -57,8 +57,10 @@ func (s *Services) ActionRun(req views.ActionRequest) views.ActionFunc {
 			}
 			return fmt.Sprintf("%d objects, deleted %d (%d bytes freed)", res.Total, res.Pruned, res.Freed), nil
 		case views.ActFsck:
-			res, err := fsck.Run(ctx, s.Repo, fsck.Options{All: true, Progress: func(p fsck.Progress) {
-				progress(int64(p.Done), int64(p.Total))
+			res, err := fsck.Run(ctx, s.Repo, fsck.Options{All: true, Progress: func(e engine.Event) {
+				if e.Phase == fsck.PhaseObject {
+					progress(e.Done, e.Total)
+				}
 			}})
 			if err != nil {
 				return "", err
@@ -107,11 +109,9 @@ func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, 
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", req.Commit, err)
 	}
-	var last checkout.Progress
-	err = checkout.Checkout(ctx, s.Repo, sum, req.Dest, checkout.Options{User: req.User, Progress: func(p checkout.Progress) {
-		last = p
-		progress(p.Files+p.Dirs, 0)
-	}})
+	var last checkout.Stats
+	err = checkout.Checkout(ctx, s.Repo, sum, req.Dest, checkout.Options{User: req.User, Stats: &last,
+		Progress: func(e engine.Event) { progress(e.Done, 0) }})
 	if err != nil {
 		return "", fmt.Errorf("checking out %s to %s: %w", req.Commit, req.Dest, err)
 	}

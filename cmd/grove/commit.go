@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/groveos/grove/core/compose"
+	"github.com/groveos/grove/core/textual"
 	"github.com/spf13/cobra"
 )
 
@@ -87,7 +86,7 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 		return err
 	}
 	if o.fsync != "" {
-		on, err := parseGBool(o.fsync)
+		on, err := textual.ParseBool(o.fsync)
 		if err != nil {
 			return fmt.Errorf("--fsync: %w", err)
 		}
@@ -160,8 +159,8 @@ func (o *commitFlags) spec(args []string) (compose.Spec, error) {
 	}
 	spec.Timestamp = time.Now()
 	if o.timestamp != "" {
-		if spec.Timestamp, err = compose.ParseTimestamp(o.timestamp, spec.Timestamp); err != nil {
-			return spec, fmt.Errorf("--timestamp: %w", err)
+		if spec.Timestamp, err = textual.ParseDate(o.timestamp, spec.Timestamp); err != nil {
+			return spec, err
 		}
 	}
 	trees := o.trees
@@ -181,20 +180,6 @@ func (o *commitFlags) spec(args []string) (compose.Spec, error) {
 		spec.Trees = append(spec.Trees, ts)
 	}
 	return spec, nil
-}
-
-// parseGBool accepts the booleans ostree's --fsync takes.
-func parseGBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes":
-		return true, nil
-	case "0", "false", "no", "none":
-		return false, nil
-	}
-	if b, err := strconv.ParseBool(s); err == nil {
-		return b, nil
-	}
-	return false, fmt.Errorf("invalid boolean: %s", s)
 }
 
 // commitGC lets commit's heap grow to five times what is live (GOGC=400)
