@@ -17,6 +17,7 @@ import (
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
 	"github.com/spf13/cobra"
 )
 
@@ -34,6 +35,8 @@ type commitFlags struct {
 	statoverride, skipList, timestamp       string
 	generateSizes, disableFsync             bool
 	fsync                                   string
+	gpgSign, signKeys                       []string
+	gpgHome, signType                       string
 }
 
 func init() {
@@ -77,6 +80,10 @@ func init() {
 		f.BoolVar(&o.disableFsync, "disable-fsync", false, "do not invoke fsync()")
 		f.StringVar(&o.fsync, "fsync", "", "whether to invoke fsync() (true or false)")
 		f.StringVar(&o.timestamp, "timestamp", "", "override the timestamp of the commit")
+		f.StringArrayVar(&o.gpgSign, "gpg-sign", nil, "GPG Key ID to sign the commit with")
+		f.StringVar(&o.gpgHome, "gpg-homedir", "", "GPG Homedir to use when looking for keyrings")
+		f.StringArrayVar(&o.signKeys, "sign", nil, "Sign the commit with")
+		f.StringVar(&o.signType, "sign-type", "", "Signature type to use (defaults to 'ed25519')")
 		f.MarkHidden("disable-fsync")
 		return cmd
 	})
@@ -213,6 +220,10 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	signers, err := commitSigners(ctx, o)
+	if err != nil {
+		return err
+	}
 	tx, err := r.Begin(ctx)
 	if err != nil {
 		return err
@@ -287,9 +298,14 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 			return err
 		}
 	}
+	// A signed commit's ref moves only once the signatures are stored.
+	branch := o.branch
+	if len(signers) > 0 {
+		branch = ""
+	}
 	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{
 		Subject: o.subject, Body: body, Parent: parent, Timestamp: ts,
-		Metadata: meta, Detached: detached, Branch: o.branch,
+		Metadata: meta, Detached: detached, Branch: branch,
 	})
 	if err != nil {
 		return err
@@ -297,6 +313,16 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	committed = true
 	if err := tx.Commit(ctx); err != nil {
 		return err
+	}
+	if len(signers) > 0 {
+		if err := sign.SignCommit(ctx, r, sum, signers...); err != nil {
+			return err
+		}
+		if o.branch != "" {
+			if err := r.SetRef(ctx, "", o.branch, sum); err != nil {
+				return err
+			}
+		}
 	}
 	if o.consume {
 		for _, s := range specs {
@@ -309,6 +335,27 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), sum)
 	return nil
+}
+
+// commitSigners resolves --sign (ed25519 first, as ostree signs) and
+// --gpg-sign keys before anything is written.
+func commitSigners(ctx context.Context, o *commitFlags) ([]sign.Signer, error) {
+	var out []sign.Signer
+	for _, k := range o.signKeys {
+		s, err := sign.NewEngineSigner(o.signType, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	for _, k := range o.gpgSign {
+		s, err := sign.NewGPGSigner(ctx, k, o.gpgHome)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // resolveTrees checks every tree source before anything is written, so that

@@ -112,6 +112,29 @@ func DeleteGPGSignatures(ctx context.Context, r *repo.Repo, commit oid.Checksum,
 	return n, writeDetached(ctx, r, commit, SetSignatures(meta, KeyGPG, keep))
 }
 
+// DeleteSignatures removes from a commit's detached metadata the
+// signatures of v's engine that v verifies, one by one; it returns how
+// many went.
+func DeleteSignatures(ctx context.Context, r *repo.Repo, commit oid.Checksum, v Verifier) (int, error) {
+	data, meta, err := CommitData(ctx, r, commit)
+	if err != nil {
+		return 0, err
+	}
+	key := MetadataKey(v.Engine())
+	var keep [][]byte
+	blobs := Signatures(meta, key)
+	for _, b := range blobs {
+		if _, err := v.Verify(ctx, data, [][]byte{b}); err != nil {
+			keep = append(keep, b)
+		}
+	}
+	n := len(blobs) - len(keep)
+	if n == 0 {
+		return 0, nil
+	}
+	return n, writeDetached(ctx, r, commit, SetSignatures(meta, key, keep))
+}
+
 // SignSummary signs the bytes of a summary file with each signer and
 // returns the new summary.sig: old's signatures (old may be nil) with the
 // new ones appended, an a{sv} in normal form.
