@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -381,6 +383,9 @@ type SubkeyInfo struct {
 type UIDInfo struct {
 	UID, Name, Comment, Email string
 	Revoked, Invalid          bool
+	// AdvancedURL and DirectURL are the email's OpenPGP Web Key
+	// Directory addresses ("" without a valid email).
+	AdvancedURL, DirectURL string
 }
 
 // Keys describes every key, in keyring order.
@@ -393,10 +398,13 @@ func (k *Keyring) Keys(now time.Time) []KeyInfo {
 			ki.Subkeys = append(ki.Subkeys, subkeyInfo(s.PublicKey, s.Sig, s.Revoked(now), now))
 		}
 		for _, id := range sortedIdentities(e) {
-			ki.UIDs = append(ki.UIDs, UIDInfo{
+			u := UIDInfo{
 				UID: id.Name, Name: id.UserId.Name, Comment: id.UserId.Comment, Email: id.UserId.Email,
 				Revoked: id.Revoked(now),
-			})
+			}
+			// gpgme hands ostree the address lower-cased.
+			u.AdvancedURL, u.DirectURL = WKDURLs(strings.ToLower(u.Email))
+			ki.UIDs = append(ki.UIDs, u)
 		}
 		out = append(out, ki)
 	}
@@ -421,8 +429,7 @@ func KeyExpiry(pk *packet.PublicKey, self *packet.Signature) (time.Time, bool) {
 }
 
 // DescribeKeys renders keys as `ostree remote list-gpg-keys` prints them
-// (ot_dump_gpg_key), one block per key. The update URLs are left empty
-// (grove does not compute WKD addresses).
+// (ot_dump_gpg_key), one block per key.
 func DescribeKeys(keys []KeyInfo) string {
 	var b strings.Builder
 	sub := func(s SubkeyInfo, primary bool) {
@@ -438,13 +445,13 @@ func DescribeKeys(keys []KeyInfo) string {
 			b.WriteString(" (invalid)")
 		}
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "%sCreated: %s\n", indent, dumpTime(s.Created))
+		fmt.Fprintf(&b, "%sCreated: %s\n", indent, CTime(s.Created))
 		if !s.Expires.IsZero() {
 			verb := "Expires"
 			if s.Expired {
 				verb = "Expired"
 			}
-			fmt.Fprintf(&b, "%s%s: %s\n", indent, verb, dumpTime(s.Expires))
+			fmt.Fprintf(&b, "%s%s: %s\n", indent, verb, CTime(s.Expires))
 		}
 	}
 	for _, k := range keys {
@@ -457,7 +464,7 @@ func DescribeKeys(keys []KeyInfo) string {
 			if u.Invalid {
 				b.WriteString(" (invalid)")
 			}
-			b.WriteString("\n  Advanced update URL: \n  Direct update URL: \n")
+			fmt.Fprintf(&b, "\n  Advanced update URL: %s\n  Direct update URL: %s\n", u.AdvancedURL, u.DirectURL)
 		}
 		for _, s := range k.Subkeys[1:] {
 			sub(s, false)
@@ -466,5 +473,66 @@ func DescribeKeys(keys []KeyInfo) string {
 	return b.String()
 }
 
-// dumpTime is ostree's format_timestamp (UTC, "%Y-%m-%d %H:%M:%S +0000").
-func dumpTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 +0000") }
+// CTime formats t as GLib's g_date_time_format(local, "%c") in the C
+// locale, "%a %b %e %H:%M:%S %Y": GLib pads %e with U+2007 FIGURE SPACE,
+// so 4 December prints "Fri Dec \u20074 16:16:14 2026". ostree prints
+// signature and key times so.
+func CTime(t time.Time) string {
+	t = t.Local()
+	day := strconv.Itoa(t.Day())
+	if len(day) == 1 {
+		day = "\u2007" + day
+	}
+	return t.Format("Mon Jan ") + day + t.Format(" 15:04:05 2006")
+}
+
+// WKDURLs are the OpenPGP Web Key Directory URLs of an email address, as
+// ostree's ot_gpg_wkd_urls makes them: the local part lower-cased, hashed
+// with SHA-1 and z-base-32 encoded, and also given escaped as "?l=".
+func WKDURLs(email string) (advanced, direct string) {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || strings.Contains(domain, "@") {
+		return "", ""
+	}
+	sum := sha1.Sum([]byte(strings.ToLower(local)))
+	enc := zbase32(sum[:])
+	esc := uriEscape(local)
+	advanced = fmt.Sprintf("https://openpgpkey.%s/.well-known/openpgpkey/%s/hu/%s?l=%s", domain, strings.ToLower(domain), enc, esc)
+	direct = fmt.Sprintf("https://%s/.well-known/openpgpkey/hu/%s?l=%s", domain, enc, esc)
+	return advanced, direct
+}
+
+// zbase32 encodes b (RFC 6189 section 5.1.6 alphabet), 5 bits at a time.
+func zbase32(b []byte) string {
+	const alphabet = "ybndrfg8ejkmcpqxot1uwisza345h769"
+	var out strings.Builder
+	var acc uint32
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint32(c)
+		bits += 8
+		for bits >= 5 {
+			out.WriteByte(alphabet[(acc>>(bits-5))&31])
+			bits -= 5
+		}
+	}
+	if bits > 0 {
+		out.WriteByte(alphabet[(acc<<(5-bits))&31])
+	}
+	return out.String()
+}
+
+// uriEscape is g_uri_escape_string(s, NULL, FALSE): every byte but the
+// unreserved characters percent-encoded, upper-case hex.
+func uriEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}

@@ -89,7 +89,7 @@ func TestEd25519KnownAnswers(t *testing.T) {
 	}
 }
 
-func newEd25519(t *testing.T) (secret, public string) {
+func newEd25519(t testing.TB) (secret, public string) {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {

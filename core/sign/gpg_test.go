@@ -18,7 +18,7 @@ import (
 
 // genKey makes an EdDSA key (fast) created at created (zero: now) that
 // lives for life (zero: forever).
-func genKey(t *testing.T, name string, created time.Time, life time.Duration) *openpgp.Entity {
+func genKey(t testing.TB, name string, created time.Time, life time.Duration) *openpgp.Entity {
 	t.Helper()
 	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, KeyLifetimeSecs: uint32(life / time.Second)}
 	if !created.IsZero() {
@@ -32,7 +32,7 @@ func genKey(t *testing.T, name string, created time.Time, life time.Duration) *o
 }
 
 // secretFile exports e's secret key to a file usable as a --gpg-homedir.
-func secretFile(t *testing.T, e *openpgp.Entity) string {
+func secretFile(t testing.TB, e *openpgp.Entity) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := e.SerializePrivateWithoutSigning(&buf, nil); err != nil {
@@ -46,7 +46,7 @@ func secretFile(t *testing.T, e *openpgp.Entity) string {
 }
 
 // publicRing is the binary public keyring of es, read back.
-func publicRing(t *testing.T, es ...*openpgp.Entity) *keyring.Keyring {
+func publicRing(t testing.TB, es ...*openpgp.Entity) *keyring.Keyring {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, e := range es {
@@ -62,7 +62,7 @@ func publicRing(t *testing.T, es ...*openpgp.Entity) *keyring.Keyring {
 }
 
 // signAt makes a detached signature with e at time at.
-func signAt(t *testing.T, e *openpgp.Entity, data []byte, at time.Time, life uint32) []byte {
+func signAt(t testing.TB, e *openpgp.Entity, data []byte, at time.Time, life uint32) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	cfg := &packet.Config{Time: func() time.Time { return at }, SigLifetimeSecs: life}

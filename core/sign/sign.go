@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/groveos/grove/core/gvariant"
+	"github.com/groveos/grove/core/keyring"
 	"github.com/groveos/grove/core/object"
 )
 
@@ -180,17 +180,7 @@ func (s *Signature) Describe(prefix string) string {
 	return b.String()
 }
 
-// cTime formats t as GLib's g_date_time_format(local, "%c") in the C
-// locale, "%a %b %e %H:%M:%S %Y": GLib pads %e with U+2007 FIGURE SPACE,
-// so 4 December prints "Fri Dec \u20074 16:16:14 2026".
-func cTime(t time.Time) string {
-	t = t.Local()
-	day := strconv.Itoa(t.Day())
-	if len(day) == 1 {
-		day = "\u2007" + day
-	}
-	return t.Format("Mon Jan ") + day + t.Format(" 15:04:05 2006")
-}
+func cTime(t time.Time) string { return keyring.CTime(t) }
 
 // Describe renders every signature as `ostree show` lists them after its
 // "Found N signatures:" line: a blank line, then the signature's lines.
