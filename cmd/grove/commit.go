@@ -113,7 +113,10 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 		o.disableFsync = !on
 	}
 	r.SetDisableFsync(o.disableFsync)
+	var done func()
+	spec.Progress, done = progressBar("commit")
 	res, err := compose.Commit(ctx, r, spec)
+	done()
 	if err != nil {
 		return err
 	}
