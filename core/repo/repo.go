@@ -1,5 +1,3 @@
-// Package repo opens, creates and writes OSTree repositories: the config
-// key file, loose objects in every mode, refs, locking and transactions.
 package repo
 
 import (
