@@ -1,13 +1,14 @@
 package fsck
 
 import (
-	"container/heap"
 	"context"
 	"sort"
 	"sync"
 
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 )
 
@@ -18,17 +19,17 @@ import (
 // their names and sorted at the end, so that what is reported does not
 // depend on which worker got there first.
 type walker struct {
-	ctx      context.Context
-	r        *repo.Repo
-	stop     bool // stop at the first corruption (neither --all nor --delete)
-	progress func(Progress)
-	fs       *fastStore
+	ctx    context.Context
+	r      *repo.Repo
+	stop   bool // stop at the first corruption (neither --all nor --delete)
+	report func(progress.Event)
+	fs     *fastStore
 
 	mu      sync.Mutex
 	cond    sync.Cond
 	seen    map[oid.ObjectName]struct{}
-	meta    []oid.ObjectName // queued commits, dirtrees, dirmetas
-	files   fileHeap         // queued content objects, largest first
+	meta    []oid.ObjectName      // queued commits, dirtrees, dirmetas
+	files   *workq.Heap[fileItem] // queued content objects, largest first
 	running int
 	trees   int // dirtrees queued or being checked: the total is unknown until 0
 	done    int
@@ -62,25 +63,13 @@ type fileItem struct {
 	size int64
 }
 
-type fileHeap []fileItem
-
-func (h fileHeap) Len() int           { return len(h) }
-func (h fileHeap) Less(i, j int) bool { return h[i].size > h[j].size }
-func (h fileHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *fileHeap) Push(x any)        { *h = append(*h, x.(fileItem)) }
-func (h *fileHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
 // walk checks commits (already known to load) and everything they reach.
 // roots holds each commit's root dirtree and dirmeta. It returns the
 // number of objects and the problems in name order.
 func walk(ctx context.Context, r *repo.Repo, commits []oid.Checksum, roots [][2]oid.Checksum, workers int,
-	stop, fast bool, progress func(Progress)) (int, []problem, error) {
-	w := &walker{ctx: ctx, r: r, stop: stop, progress: progress, seen: make(map[oid.ObjectName]struct{}, 8192)}
+	stop, fast bool, report func(progress.Event)) (int, []problem, error) {
+	w := &walker{ctx: ctx, r: r, stop: stop, report: report, seen: make(map[oid.ObjectName]struct{}, 8192),
+		files: workq.NewHeap(func(f fileItem) int64 { return f.size })}
 	w.cond.L = &w.mu
 	w.fs = newFastStore(r, fast)
 	defer w.fs.close()
@@ -122,10 +111,10 @@ func (w *walker) work() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
-		for len(w.meta) == 0 && len(w.files) == 0 && w.running > 0 && w.fatal == nil {
+		for len(w.meta) == 0 && w.files.Len() == 0 && w.running > 0 && w.fatal == nil {
 			w.cond.Wait()
 		}
-		if w.fatal != nil || (len(w.meta) == 0 && len(w.files) == 0) {
+		if w.fatal != nil || (len(w.meta) == 0 && w.files.Len() == 0) {
 			w.cond.Broadcast()
 			return
 		}
@@ -139,7 +128,7 @@ func (w *walker) work() {
 			it.name = w.meta[n-1]
 			w.meta = w.meta[:n-1]
 		} else {
-			it = heap.Pop(&w.files).(fileItem)
+			it = w.files.Pop()
 		}
 		name := it.name
 		skip := w.minCorrupt != nil && name.Type != oid.DirTree && less(*w.minCorrupt, name)
@@ -169,7 +158,7 @@ func (w *walker) work() {
 			if len(newFiles) > 0 && !w.fs.sizes {
 				for _, f := range newFiles {
 					f.size = -1
-					heap.Push(&w.files, f)
+					w.files.Push(f)
 				}
 			} else if len(newFiles) > 0 {
 				// Size the new files outside the lock (this worker
@@ -181,7 +170,7 @@ func (w *walker) work() {
 				}
 				w.mu.Lock()
 				for _, f := range newFiles {
-					heap.Push(&w.files, f)
+					w.files.Push(f)
 				}
 			}
 		}
@@ -199,12 +188,12 @@ func (w *walker) work() {
 		w.done++
 		switch {
 		case w.total > 0:
-			w.progress(Progress{Phase: PhaseObject, Done: w.done, Total: w.total})
+			w.report(progress.Event{Phase: PhaseObject, Done: int64(w.done), Total: int64(w.total)})
 		case w.trees == 0:
 			// Every object is known now: report the ones already done.
 			w.total = len(w.seen)
 			for i := 1; i <= w.done; i++ {
-				w.progress(Progress{Phase: PhaseObject, Done: i, Total: w.total})
+				w.report(progress.Event{Phase: PhaseObject, Done: int64(i), Total: int64(w.total)})
 			}
 		}
 		w.cond.Broadcast()
