@@ -127,4 +127,3 @@ func TestDummyEngineGated(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
-
