@@ -48,12 +48,7 @@ func showSignatures(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, sum oid.C
 		}
 		return verr
 	}
-	n := len(res.Signatures)
-	plural := "s"
-	if n == 1 {
-		plural = ""
-	}
-	fmt.Fprintf(w, "Found %d signature%s:\n%s", n, plural, res.Describe("  "))
+	w.WriteString(res.ShowReport())
 	if verr != nil && o.gpgVerify {
 		w.Flush()
 		return fmt.Errorf("Commit %s: %w", sum, verr)
