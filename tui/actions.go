@@ -119,22 +119,8 @@ func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, 
 }
 
 func (s *Services) resetAction(ctx context.Context, req views.ActionRequest) (string, error) {
-	known, err := inspect.ListRefs(ctx, s.Repo, "", true, false)
+	sum, err := s.Repo.ResetRef(ctx, req.Ref, req.Commit)
 	if err != nil {
-		return "", err
-	}
-	if _, ok := known[req.Ref]; !ok {
-		return "", fmt.Errorf("no ref %q", req.Ref)
-	}
-	sum, err := inspect.ResolveRev(ctx, s.Repo, req.Commit)
-	if err != nil {
-		return "", fmt.Errorf("commit %s: %w", req.Commit, err)
-	}
-	remote, name, err := oid.ParseRefspec(req.Ref)
-	if err != nil {
-		return "", fmt.Errorf("invalid ref %q: %w", req.Ref, err)
-	}
-	if err := s.Repo.SetRef(ctx, remote, name, sum); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(req.Ref + " → " + sum.String()), nil

@@ -254,7 +254,7 @@ func collect(ctx context.Context, r *repo.Repo, complete []oid.Checksum, found [
 	var set *traverse.Set
 	partial := map[oid.Checksum]bool{}
 	for _, p := range found {
-		perr, name := p.err, p.name
+		perr, name := p.Err, p.Name
 		var commits []oid.Checksum
 		if name.Type != oid.Commit {
 			// Referrers are only needed for problems: walk again, this

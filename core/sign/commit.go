@@ -64,26 +64,28 @@ func SignCommit(ctx context.Context, r *repo.Repo, commit oid.Checksum, signers 
 }
 
 // SignHook returns a hook for compose.Spec.Sign: it signs a commit being
-// written (its exact bytes) with each signer and returns the signature
-// entries for its detached metadata. If the same commit is already in the
-// repository, its signatures are kept and a GPG key that already signed
-// it is refused, as SignCommit does.
+// written (its exact bytes) with each signer and returns the detached
+// metadata to store, the commit's own with the signatures appended. If
+// the same commit is already in the repository, its signatures are kept
+// and a GPG key that already signed it is refused, as SignCommit does.
 func SignHook(r *repo.Repo, signers ...Signer) func(context.Context, []byte, []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
-	return func(ctx context.Context, commit []byte, _ []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
-		var have []gvariant.DictEntry
+	return func(ctx context.Context, commit []byte, detached []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
+		meta := append([]gvariant.DictEntry(nil), detached...)
 		if old, err := r.LoadCommitMeta(ctx, oid.Checksum(sha256.Sum256(commit))); err == nil {
 			for _, e := range old {
 				if k, ok := e.Key.(string); ok && (k == KeyGPG || strings.HasPrefix(k, KeyPrefix)) {
-					have = append(have, e)
+					for _, sig := range Signatures(old, k) {
+						meta = AppendSignature(meta, k, sig)
+					}
 				}
 			}
 		}
 		for _, s := range signers {
-			if g, ok := s.(*GPGSigner); ok && g.HasSigned(Signatures(have, KeyGPG)) {
+			if g, ok := s.(*GPGSigner); ok && g.HasSigned(Signatures(meta, KeyGPG)) {
 				return nil, oerr(ErrAlreadySigned, "Commit is already signed with GPG key %s", g.spec)
 			}
 		}
-		return SignData(ctx, commit, have, signers...)
+		return SignData(ctx, commit, meta, signers...)
 	}
 }
 
