@@ -8,11 +8,16 @@ package bisecttest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/groveos/grove/core/compose"
@@ -207,4 +212,44 @@ func StatusFile(pkgs map[string]string) []byte {
 		fmt.Fprintf(&b, "Package: %s\nStatus: install ok installed\nPriority: optional\nSection: misc\nInstalled-Size: 12\nMaintainer: Grove Tests <tests@example.org>\nArchitecture: %s\nVersion: %s\nDescription: test package %s\n a package for grove's tests\n\n", name, arch, pkgs[n], name)
 	}
 	return b.Bytes()
+}
+
+// CheckerPath is where trees built with Checker carry the checker.
+const CheckerPath = "usr/bin/bisect-check"
+
+var checkerMu sync.Mutex
+
+// Checker builds the checker program (./checker) as a static binary and
+// returns its bytes, for Options.Files[CheckerPath]. The binary is kept
+// in the temporary directory under the hash of its source, so a test
+// process builds it once.
+func Checker(t testing.TB) []byte {
+	t.Helper()
+	checkerMu.Lock()
+	defer checkerMu.Unlock()
+	_, self, _, _ := runtime.Caller(0)
+	dir := filepath.Dir(self)
+	src, err := os.ReadFile(filepath.Join(dir, "checker", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("grove-bisect-checker-%x", sha256.Sum256(src)))
+	if b, err := os.ReadFile(out); err == nil {
+		return b
+	}
+	tmp := fmt.Sprintf("%s.%d", out, os.Getpid())
+	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "./checker")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the checker: %v\n%s", err, b)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
