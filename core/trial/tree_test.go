@@ -116,4 +116,3 @@ func TestIncrementalMatchesFresh(t *testing.T) {
 		}
 	}
 }
-

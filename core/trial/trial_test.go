@@ -59,10 +59,8 @@ func TestSandboxes(t *testing.T) {
 	for _, sb := range sandboxes(t) {
 		t.Run(sb.String(), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			cmd := []string{bisecttest.CheckerPath}
-			if sb != trial.None {
-				cmd = []string{"bisect-check"}
-			} else {
+			cmd := []string{"bisect-check"} // on the tree's PATH
+			if sb == trial.None {
 				cmd = []string{"sh", "-c", `exec "$GROVE_BISECT_ROOT/` + bisecttest.CheckerPath + `" "$@"`, "sh"}
 			}
 			tr, err := trial.New(ctx, r, t.TempDir(), trial.Options{Command: cmd, Sandbox: sb, Stdout: &out, Stderr: &errOut})
