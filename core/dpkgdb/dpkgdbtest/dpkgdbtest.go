@@ -43,7 +43,7 @@ func Deb(t testing.TB, dir, name, version, arch string) string {
 		multi = "Multi-Arch: same\n"
 	}
 	files := map[string]string{
-		"DEBIAN/control": fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: %s\n%sMaintainer: Grove Tests <tests@example.org>\nDescription: grove test package %s\n", name, version, arch, multi, name),
+		"DEBIAN/control":                         fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: %s\n%sMaintainer: Grove Tests <tests@example.org>\nDescription: grove test package %s\n", name, version, arch, multi, name),
 		"usr/share/" + name + "/version-" + arch: name + " " + version + "\n",
 	}
 	for p, c := range files {
