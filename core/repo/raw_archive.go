@@ -1,0 +1,68 @@
+package repo
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/groveos/grove/core/oid"
+)
+
+// WriteArchiveRaw stages a content object of an archive repository from
+// its .filez bytes as they come (a pull from an archive remote keeps the
+// server's compressed bytes: nothing is inflated and deflated again).
+// write copies the bytes into the writer it is given and checks them on
+// the way (the checksum of the inflated stream, the declared size); only
+// when it returns nil is the object kept. It is skipped if present.
+func (tx *Txn) WriteArchiveRaw(ctx context.Context, sum oid.Checksum, write func(w io.Writer) error) error {
+	name := oid.ObjectName{Checksum: sum, Type: oid.File}
+	if tx.r.mode != ModeArchive {
+		return fmt.Errorf("%w: raw .filez bytes for a %s repository", ErrReadOnly, tx.r.mode)
+	}
+	if tx.stagedHere(name) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tmp, err := tx.createTmp()
+	if err != nil {
+		return fmt.Errorf("repo: write %s: %w", name, err)
+	}
+	defer tmp.discard()
+	bw := bufWriters.Get().(*bufio.Writer)
+	bw.Reset(fdWriter(tmp.fd))
+	defer bufWriters.Put(bw)
+	cw := &countingWriter{w: bw}
+	if err := write(cw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("repo: write %s: %w", name, err)
+	}
+	if tx.r.fsync && cw.n >= writebackMin {
+		startWriteback(tmp.fd)
+	}
+	if !tmp.mode644 {
+		if err := tx.finishContent(tmp.fd, nil); err != nil {
+			return fmt.Errorf("repo: write %s: %w", name, err)
+		}
+	}
+	if err := tmp.linkTo(tx.stagePath(name)); err != nil {
+		return fmt.Errorf("repo: write %s: %w", name, err)
+	}
+	tx.markStaged(name, cw.n)
+	return nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
