@@ -409,3 +409,21 @@ func writeKey(t *testing.T, path string, key any) {
 	}
 	writePEM(t, path, "PRIVATE KEY", der)
 }
+
+func TestProxy(t *testing.T) {
+	t.Parallel()
+	var via atomic.Value
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		via.Store(r.URL.String()) // a proxy is asked for absolute URLs
+		io.WriteString(w, "proxied")
+	}))
+	defer proxy.Close()
+	c := newClient(t, Options{Proxy: proxy.URL})
+	r, err := c.Get(context.Background(), mirrors(t, "http://repo.example.invalid/base"), "summary", Request{})
+	if err != nil || string(r.Data) != "proxied" {
+		t.Fatalf("%v", err)
+	}
+	if got := via.Load(); got != "http://repo.example.invalid/base/summary" {
+		t.Errorf("proxy asked for %v", got)
+	}
+}
