@@ -127,11 +127,11 @@ func diffStats(ctx context.Context, w io.Writer, r *repo.Repo, src, target strin
 			continue
 		}
 		common++
-		st, err := os.Lstat(r.ObjectPath(n))
+		sz, err := r.StoredSize(ctx, n)
 		if err != nil {
 			return fmt.Errorf("Querying object %s: %w", n, err)
 		}
-		size += uint64(st.Size())
+		size += uint64(sz)
 	}
 	fmt.Fprintf(w, "Common Object Count: %d\n", common)
 	fmt.Fprintf(w, "Common Object Size: %s\n", gFormatSize(size))

@@ -125,7 +125,7 @@ func runShow(cmd *cobra.Command, w *bufio.Writer, rev string, o *showOpts) error
 			return showMeta(cmd, w, r, typ, sum, o)
 		}
 	}
-	c, err := r.OpenFile(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		if errors.Is(err, repo.ErrNotFound) {
 			if r.Mode() != repo.ModeArchive {

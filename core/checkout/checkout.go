@@ -213,7 +213,7 @@ type checkouter struct {
 
 	dest   string
 	rootfd int
-	objfd  int // objects/ of r, -1 for archive repositories
+	objs   *repo.ObjectDir // objects/ of r (or its uncompressed cache) when linkable, else nil
 	// linkable: regular files of this repo may be hardlinked in this
 	// checkout mode (bare without -U, bare-user[-only] with -U).
 	linkable  bool
@@ -265,7 +265,7 @@ func (p *progressCounters) snapshot() Progress {
 func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	co := &checkouter{
-		ctx: ctx, r: r, opts: opts, mode: r.Mode(), rootfd: -1, objfd: -1,
+		ctx: ctx, r: r, opts: opts, mode: r.Mode(), rootfd: -1,
 		noXattrs:  r.DisableXattrs(),
 		metaCache: map[oid.Checksum]*object.DirMeta{},
 		cancel:    cancel,
@@ -275,19 +275,15 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 	co.userModeR = co.mode == repo.ModeBareUser || co.mode == repo.ModeBareUserOnly
 	co.linkable = (co.mode == repo.ModeBare && !opts.User) || (co.userModeR && opts.User)
 	if co.mode.IsBare() {
-		fd, err := unix.Open(r.Path()+"/objects", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		d, err := r.OpenObjectDir()
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("checkout: open %s/objects: %w", r.Path(), err)
+			return nil, fmt.Errorf("checkout: %w", err)
 		}
-		co.objfd = fd
+		co.objs = d
 	} else if co.mode == repo.ModeArchive && opts.User && opts.UseUncompressedCache && !opts.ForceCopy {
-		if on, err := r.Config().Bool("core", "enable-uncompressed-cache", true); err == nil && on {
-			fd, err := unix.Open(r.Path()+"/uncompressed-objects-cache", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			if err == nil {
-				co.objfd = fd
-				co.linkable = true
-			}
+		if d, ok := r.OpenUncompressedCache(); ok {
+			co.objs, co.linkable = d, true
 		}
 	}
 	return co, nil
@@ -301,8 +297,8 @@ func (co *checkouter) close() {
 			unix.Close(d.fd)
 		}
 	}
-	if co.objfd >= 0 {
-		unix.Close(co.objfd)
+	if co.objs != nil {
+		co.objs.Close()
 	}
 	if co.rootfd >= 0 {
 		unix.Close(co.rootfd)
@@ -488,7 +484,7 @@ func (co *checkouter) walk(t *dirTask) error {
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
-	dt, err := co.r.LoadDirTreeFast(co.ctx, treeSum)
+	dt, err := co.r.LoadDirTree(co.ctx, treeSum)
 	if err != nil {
 		return fmt.Errorf("checkout: %s: %w", co.abs(rel), err)
 	}

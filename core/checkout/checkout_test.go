@@ -25,7 +25,7 @@ func groveRepo(t *testing.T, m repo.Mode, dir string) (*repo.Repo, oid.Checksum)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, dir, nil, nil)
+	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestWhiteoutsMatchOstree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			root, err := compose.ImportDir(ctx, tx, layer, nil, nil)
+			root, err := compose.ImportDir(ctx, tx, layer, compose.ImportOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -210,17 +210,9 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 	progress(Progress{Phase: PhaseCollectionRefs})
 
 	progress(Progress{Phase: PhaseCommits})
-	all, ok := listCommits(r)
-	if !ok {
-		all = nil
-		if err := r.ListObjects(ctx, func(n oid.ObjectName) error {
-			if n.Type == oid.Commit {
-				all = append(all, n.Checksum)
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
+	all, err := r.ListObjectsOfType(ctx, oid.Commit)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return string(all[i][:]) < string(all[j][:]) })
 	var complete []oid.Checksum
@@ -282,7 +274,7 @@ func report(ctx context.Context, r *repo.Repo, complete []oid.Checksum, found []
 			// time recording them.
 			if set == nil {
 				var err error
-				set, err = traverse.ReachableSet(ctx, fastLoader{r}, complete, 0, traverse.Options{Parents: true, Tolerant: true})
+				set, err = traverse.ReachableSet(ctx, r, complete, 0, traverse.Options{Parents: true, Tolerant: true})
 				if err != nil {
 					return err
 				}
@@ -348,7 +340,7 @@ func Object(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
 	if name.Type == oid.File {
 		return checkContent(ctx, r, name)
 	}
-	b, err := r.ReadMetaFast(ctx, name.Type, name.Checksum)
+	b, err := r.ReadMeta(ctx, name.Type, name.Checksum)
 	if errors.Is(err, repo.ErrNotFound) {
 		return &MissingError{Name: name}
 	}
@@ -381,7 +373,7 @@ func Object(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
 }
 
 func checkContent(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
-	c, err := r.OpenFileFast(ctx, name.Checksum)
+	c, err := r.OpenContent(ctx, name.Checksum)
 	if errors.Is(err, repo.ErrNotFound) {
 		return &MissingError{Name: name}
 	}
@@ -425,12 +417,4 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-// fastLoader reads dirtrees for the reachability walk through raw
-// descriptors (repo.LoadDirTreeFast).
-type fastLoader struct{ *repo.Repo }
-
-func (l fastLoader) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
-	return l.Repo.LoadDirTreeFast(ctx, sum)
 }

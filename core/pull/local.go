@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
-	"golang.org/x/sys/unix"
 )
 
 // LocalOptions configure Local.
@@ -80,13 +78,13 @@ func notFound(err error) error {
 
 // ReadMeta reads a metadata object's file.
 func (s *LocalSource) ReadMeta(ctx context.Context, name oid.ObjectName) ([]byte, error) {
-	b, err := s.r.ReadMetaFast(ctx, name.Type, name.Checksum)
+	b, err := s.r.ReadMeta(ctx, name.Type, name.Checksum)
 	return b, notFound(err)
 }
 
 // ReadContent opens a content object.
 func (s *LocalSource) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*Content) error) error {
-	c, err := s.r.OpenFileFast(ctx, sum)
+	c, err := s.r.OpenContent(ctx, sum)
 	if err != nil {
 		return notFound(err)
 	}
@@ -117,31 +115,24 @@ func (s *LocalSource) ResolveRef(ctx context.Context, ref string) (oid.Checksum,
 
 // Adopt links (or, between archive repositories, copies) the loose file.
 func (s *LocalSource) Adopt(ctx context.Context, tx *repo.Txn, name oid.ObjectName) (bool, error) {
-	if tx.Repo().Mode() != s.r.Mode() {
-		return false, nil
-	}
-	ok, err := tx.AdoptLoose(ctx, name, s.r.ObjectPath(name))
-	return ok, notFound(err)
+	return tx.AdoptFrom(ctx, s.r, name)
 }
 
 // SizeHint is the size of the loose file (compressed for archive
 // repositories, which orders as well); 0 when unknown.
 func (s *LocalSource) SizeHint(name oid.ObjectName) int64 {
-	var st unix.Stat_t
-	if unix.Lstat(s.r.ObjectPath(name), &st) != nil {
+	size, err := s.r.StoredSize(context.Background(), name)
+	if err != nil {
 		return 0
 	}
-	return st.Size
+	return size
 }
 
 // ReadRawArchive hands over the .filez file.
 func (s archiveSource) ReadRawArchive(ctx context.Context, sum oid.Checksum, fn func(io.Reader) error) error {
-	f, err := os.Open(s.r.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File}))
-	if errors.Is(err, os.ErrNotExist) {
-		return errNoRaw // perhaps in a parent repository
-	}
+	f, err := s.r.OpenRawArchive(ctx, sum)
 	if err != nil {
-		return err
+		return notFound(err)
 	}
 	defer f.Close()
 	return fn(f)

@@ -25,9 +25,6 @@ var (
 	ErrBinding   = errors.New("pull: commit is not bound to the requested ref")
 	ErrTimestamp = errors.New("pull: commit is older than the current one")
 	ErrNoDelta   = errors.New("pull: no static delta")
-	// errNoRaw: a RawArchiver cannot serve this object raw; read it by
-	// content instead.
-	errNoRaw = errors.New("pull: no raw archive object")
 )
 
 // Options configure Pull.
@@ -387,7 +384,7 @@ func (p *puller) fetchMeta(ctx context.Context, name oid.ObjectName) (b []byte, 
 	} else if ok {
 		// Staged by this transaction (a delta) and not flushed: not
 		// readable yet, so it is read from the source once more.
-		if b, err := p.dst.ReadMetaFast(ctx, name.Type, name.Checksum); err == nil {
+		if b, err := p.dst.ReadMeta(ctx, name.Type, name.Checksum); err == nil {
 			return b, true, nil
 		}
 	}
@@ -669,14 +666,12 @@ func (p *puller) storeContent(ctx context.Context, name oid.ObjectName) error {
 				return err
 			})
 		})
-		if err == nil {
-			p.prog.content.Add(1)
-			p.prog.bytes.Add(n)
-			return nil
-		}
-		if !errors.Is(err, errNoRaw) {
+		if err != nil {
 			return err
 		}
+		p.prog.content.Add(1)
+		p.prog.bytes.Add(n)
+		return nil
 	}
 	write := p.tx.WriteContentAs
 	if p.opts.Trusted {

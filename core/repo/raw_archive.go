@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/groveos/grove/core/oid"
 )
@@ -65,4 +66,26 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// OpenRawArchive opens an archive repository's stored .filez bytes of a
+// content object as they are (for a pull into another archive repository,
+// which keeps them after checking them). Missing objects are ErrNotFound;
+// the parent repository is consulted.
+func (r *Repo) OpenRawArchive(ctx context.Context, sum oid.Checksum) (io.ReadCloser, error) {
+	name := oid.ObjectName{Checksum: sum, Type: oid.File}
+	if r.mode != ModeArchive {
+		return nil, fmt.Errorf("%w: %s is not an archive repository", ErrReadOnly, r.path)
+	}
+	f, err := os.Open(r.ObjectPath(name))
+	if err == nil {
+		return f, nil
+	}
+	if isNotExist(err) && r.parent != nil {
+		return r.parent.OpenRawArchive(ctx, sum)
+	}
+	if isNotExist(err) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	return nil, fmt.Errorf("repo: open %s: %w", name, err)
 }

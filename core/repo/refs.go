@@ -150,8 +150,6 @@ type RevError struct {
 func (e *RevError) Error() string { return e.Msg }
 func (e *RevError) Unwrap() error { return e.Err }
 
-const hexDigits = "0123456789abcdef"
-
 // ResolveRev turns rev into a commit checksum in ostree 2022.7's order: a
 // full checksum; then any all-hex string as a unique commit prefix (so a
 // short prefix wins over a ref of the same name, as in ostree); then REV^
