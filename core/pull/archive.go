@@ -28,14 +28,16 @@ type inflater struct {
 	left int64 // payload bytes still to come
 }
 
-// openArchive reads a .filez header from r and returns the content with
-// a payload reader that yields exactly the declared size and then checks
-// that the DEFLATE stream ends, and nothing follows it. release returns
-// the reader to the pool (once the caller is done with the content).
-func openArchive(r io.Reader) (*Content, func(), error) {
+// OpenArchive decodes an archive (.filez) stream, for sources that serve
+// objects in that form: it reads the header from r and returns the content
+// with a payload reader that yields exactly the declared size, then checks
+// that the DEFLATE stream ends there and that nothing follows it (an error
+// wrapping object.ErrMalformed otherwise). release returns the reader to a
+// pool once the caller is done with the content.
+func OpenArchive(r io.Reader) (c *Content, release func(), err error) {
 	z := inflaters.Get().(*inflater)
 	z.br.Reset(r)
-	release := func() {
+	release = func() {
 		z.br.Reset(nil)
 		inflaters.Put(z)
 	}
@@ -44,7 +46,7 @@ func openArchive(r io.Reader) (*Content, func(), error) {
 		release()
 		return nil, nil, err
 	}
-	c := &Content{Header: hdr}
+	c = &Content{Header: hdr}
 	if hdr.IsSymlink() {
 		c.Reader = &endCheck{br: z.br}
 		return c, release, nil
@@ -115,7 +117,7 @@ func copyArchive(w io.Writer, r io.Reader, sum oid.Checksum, verify bool) (int64
 		_, err := io.Copy(cw, r)
 		return cw.n, err
 	}
-	c, release, err := openArchive(io.TeeReader(r, cw))
+	c, release, err := OpenArchive(io.TeeReader(r, cw))
 	if err != nil {
 		return cw.n, err
 	}

@@ -45,15 +45,20 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 // size hints from the loose files, and for archive repositories the raw
 // .filez bytes.
 type LocalSource struct {
-	r *repo.Repo
+	r    *repo.Repo
+	name string
 }
 
 // archiveSource is a LocalSource over an archive repository.
 type archiveSource struct{ *LocalSource }
 
 // NewLocalSource returns a Source reading from r.
-func NewLocalSource(r *repo.Repo) Source {
-	s := &LocalSource{r: r}
+func NewLocalSource(r *repo.Repo) Source { return NewNamedLocalSource(r, r.Path()) }
+
+// NewNamedLocalSource is NewLocalSource for a repository that stands for a
+// remote (a file:// URL): errors name the remote.
+func NewNamedLocalSource(r *repo.Repo, name string) Source {
+	s := &LocalSource{r: r, name: name}
 	if r.Mode() == repo.ModeArchive {
 		return archiveSource{s}
 	}
@@ -66,12 +71,12 @@ var (
 	_ RawArchiver = archiveSource{}
 )
 
-// Name is the repository's path.
-func (s *LocalSource) Name() string { return s.r.Path() }
+// Name is the repository's path, or the remote it stands for.
+func (s *LocalSource) Name() string { return s.name }
 
 func notFound(err error) error {
 	if errors.Is(err, repo.ErrNotFound) || errors.Is(err, repo.ErrRefNotFound) {
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
+		return NotFound(err)
 	}
 	return err
 }
@@ -110,7 +115,10 @@ func (s *LocalSource) Refs(ctx context.Context) (map[string]oid.Checksum, error)
 // ResolveRef reads refs/heads/REF.
 func (s *LocalSource) ResolveRef(ctx context.Context, ref string) (oid.Checksum, error) {
 	sum, err := s.r.ReadRef(ctx, "", ref)
-	return sum, notFound(err)
+	if err != nil {
+		return sum, fmt.Errorf("pull: %s in %s: %w", ref, s.name, notFound(err))
+	}
+	return sum, nil
 }
 
 // Adopt links (or, between archive repositories, copies) the loose file.

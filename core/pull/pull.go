@@ -283,10 +283,7 @@ func resolve(ctx context.Context, src Source, specs []string) ([]requested, erro
 				return nil, err
 			}
 			r.ref = spec
-			r.commit, err = src.ResolveRef(ctx, spec)
-			if err != nil {
-				return nil, fmt.Errorf("pull: %s in %s: %w", spec, src.Name(), err)
-			}
+			r.commit, err = src.ResolveRef(ctx, spec) // errors name the ref and the source
 		}
 		if err != nil {
 			return nil, err

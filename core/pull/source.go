@@ -79,3 +79,18 @@ type Concurrent interface {
 type Files interface {
 	ReadFile(ctx context.Context, path string, max int64) ([]byte, error)
 }
+
+// NotFound marks err as a missing object or ref (errors.Is(…, ErrNotFound))
+// without changing its message; sources wrap their own "not found"
+// errors with it.
+func NotFound(err error) error {
+	if err == nil {
+		return nil
+	}
+	return notFoundError{err}
+}
+
+type notFoundError struct{ err error }
+
+func (e notFoundError) Error() string   { return e.err.Error() }
+func (e notFoundError) Unwrap() []error { return []error{ErrNotFound, e.err} }
