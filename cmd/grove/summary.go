@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -194,4 +195,40 @@ func formatSize(n uint64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %s", f, units[i])
+}
+
+// dumpSummaryKeys lists a summary's metadata keys, sorted
+// (ot_dump_summary_metadata_keys).
+func dumpSummaryKeys(w io.Writer, data []byte) error {
+	v, err := gvariant.Unmarshal(summary.Type, data)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	exts, _ := v.(gvariant.Tuple)[1].([]gvariant.DictEntry)
+	keys := make([]string, 0, len(exts))
+	for _, e := range exts {
+		k, _ := e.Key.(string)
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintln(w, k)
+	}
+	return nil
+}
+
+// dumpSummaryKey prints one metadata value, byte-swapped and annotated
+// (ot_dump_summary_metadata_key).
+func dumpSummaryKey(w io.Writer, data []byte, key string) error {
+	v, err := gvariant.Unmarshal(summary.Type, data)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	exts, _ := v.(gvariant.Tuple)[1].([]gvariant.DictEntry)
+	val, ok := gvariant.Lookup(exts, key)
+	if !ok {
+		return fmt.Errorf("No such metadata key '%s'", key)
+	}
+	vv := val.(gvariant.Variant)
+	return printSwapped(w, vv.Type, vv.Value)
 }

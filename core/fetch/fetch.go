@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -82,9 +83,13 @@ type Options struct {
 // Client fetches files over HTTP(S) or from file:// URLs with one pooled
 // keep-alive connection set. It is safe for concurrent use.
 type Client struct {
-	hc   *http.Client
-	opts Options
+	hc       *http.Client
+	opts     Options
+	received atomic.Int64
 }
+
+// BytesReceived is how many body bytes the client has read so far.
+func (c *Client) BytesReceived() int64 { return c.received.Load() }
 
 // New builds a Client.
 func New(opts Options) (*Client, error) {
@@ -325,7 +330,7 @@ func (c *Client) once(ctx context.Context, u *url.URL, req Request, fn func(*bod
 		return &Error{URL: u.String(), Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	b := &body{rc: resp.Body, size: resp.ContentLength, etag: resp.Header.Get("ETag"), url: u.String()}
+	b := &body{rc: resp.Body, size: resp.ContentLength, etag: resp.Header.Get("ETag"), url: u.String(), count: &c.received}
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		b.lastModified = lm
 	}
@@ -387,7 +392,7 @@ func (c *Client) file(u *url.URL, fn func(*body) error) error {
 	if st.IsDir() {
 		return &Error{URL: u.String(), Err: fmt.Errorf("%w: is a directory", ErrNotFound)}
 	}
-	b := &body{rc: f, size: st.Size(), url: u.String(), lastModified: st.ModTime()}
+	b := &body{rc: f, size: st.Size(), url: u.String(), lastModified: st.ModTime(), count: &c.received}
 	if err := fn(b); err != nil {
 		var fe *Error
 		if errors.As(err, &fe) {
@@ -412,12 +417,16 @@ type body struct {
 	timer        *time.Timer
 	cause        func() error
 	err          error
+	count        *atomic.Int64
 }
 
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if n > 0 && b.timer != nil {
-		b.timer.Reset(b.stall)
+	if n > 0 {
+		b.count.Add(int64(n))
+		if b.timer != nil {
+			b.timer.Reset(b.stall)
+		}
 	}
 	if err != nil && err != io.EOF {
 		if b.cause != nil && errors.Is(b.cause(), ErrStalled) {

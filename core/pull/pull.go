@@ -66,6 +66,10 @@ type Options struct {
 	DryRun bool
 	// Progress receives events as objects are scanned and stored.
 	Progress progress.Func
+	// LocalCaches are repositories on this machine to take objects from
+	// before asking the source (pull --localcache-repo); what they give is
+	// verified like anything else.
+	LocalCaches []*repo.Repo
 }
 
 // DeltaFunc tries to bring req.To, and everything it reaches, into req.Tx
@@ -93,6 +97,8 @@ type Stats struct {
 	Scanned        int64 // objects examined
 	Bytes          int64 // bytes moved (compressed bytes for raw archive objects)
 	Commits        int   // commits scanned
+	Local          int64 // objects taken from Options.LocalCaches
+	ContentWritten int64 // payload bytes of the content objects written
 }
 
 // Result says what a pull did.
@@ -229,6 +235,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 			return nil, err
 		}
 	}
+	written := tx.Stats().ContentBytes
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
@@ -242,6 +249,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 		}
 	}
 	res.Stats = p.stats()
+	res.Stats.ContentWritten = written
 	p.report("done", true)
 	return res, nil
 }
@@ -313,7 +321,7 @@ type puller struct {
 	seen   map[oid.ObjectName]bool
 	walked map[oid.Checksum]bool // commits whose tree this pull walks
 
-	prog struct{ meta, content, scanned, done, bytes, commits atomic.Int64 }
+	prog struct{ meta, content, local, scanned, done, bytes, commits atomic.Int64 }
 
 	errOnce sync.Once
 	err     error
@@ -337,6 +345,7 @@ func (p *puller) stats() Stats {
 	return Stats{
 		MetaFetched: p.prog.meta.Load(), ContentFetched: p.prog.content.Load(),
 		Scanned: p.prog.scanned.Load(), Bytes: p.prog.bytes.Load(), Commits: int(p.prog.commits.Load()),
+		Local: p.prog.local.Load(),
 	}
 }
 
@@ -385,9 +394,11 @@ func (p *puller) fetchMeta(ctx context.Context, name oid.ObjectName) (b []byte, 
 			return b, true, nil
 		}
 	}
-	b, err = p.src.ReadMeta(ctx, name)
-	if err != nil {
-		return nil, false, err
+	b = p.fromCacheMeta(ctx, name)
+	if b == nil {
+		if b, err = p.src.ReadMeta(ctx, name); err != nil {
+			return nil, false, err
+		}
 	}
 	if got := oid.Sum(b); got != name.Checksum {
 		return nil, false, &object.CorruptError{Name: name, Actual: got}
@@ -654,6 +665,9 @@ func (p *puller) storeContent(ctx context.Context, name oid.ObjectName) error {
 			return err
 		}
 	}
+	if ok, err := p.fromCacheContent(ctx, name); err != nil || ok {
+		return err
+	}
 	if p.archive && p.raw != nil {
 		var n int64
 		err := p.raw.ReadRawArchive(ctx, sum, func(r io.Reader) error {
@@ -749,4 +763,42 @@ func (p *puller) wanted(file string, isDir bool) bool {
 		}
 	}
 	return false
+}
+
+// fromCacheMeta returns a metadata object from a local cache repository,
+// nil when none has it. The caller verifies it.
+func (p *puller) fromCacheMeta(ctx context.Context, name oid.ObjectName) []byte {
+	for _, c := range p.opts.LocalCaches {
+		if b, err := c.ReadMeta(ctx, name.Type, name.Checksum); err == nil {
+			p.prog.local.Add(1)
+			return b
+		}
+	}
+	return nil
+}
+
+// fromCacheContent stores a content object from a local cache repository,
+// verified unless the pull is trusted; false when no cache has it.
+func (p *puller) fromCacheContent(ctx context.Context, name oid.ObjectName) (bool, error) {
+	for _, c := range p.opts.LocalCaches {
+		if ok, _ := c.HasObject(ctx, name); !ok {
+			continue
+		}
+		rc, err := c.OpenContent(ctx, name.Checksum)
+		if err != nil {
+			continue
+		}
+		write := p.tx.WriteContentAs
+		if p.opts.Trusted {
+			write = p.tx.WriteContentTrusted
+		}
+		err = write(ctx, name.Checksum, rc.Header, rc, rc.Size)
+		rc.Close()
+		if err != nil {
+			return false, err
+		}
+		p.prog.local.Add(1)
+		return true, nil
+	}
+	return false, nil
 }

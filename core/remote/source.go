@@ -178,6 +178,9 @@ func (s *Source) Close() { s.client.Close() }
 // Summary is the remote's summary; nil when it has none.
 func (s *Source) Summary() *Summary { return s.summary }
 
+// BytesReceived is how many bytes came over the network so far.
+func (s *Source) BytesReceived() int64 { return s.client.BytesReceived() }
+
 // Name is the remote's name.
 func (s *Source) Name() string { return s.remote.Name }
 
@@ -291,4 +294,31 @@ func (s *Source) ResolveRef(ctx context.Context, ref string) (oid.Checksum, erro
 		return oid.Checksum{}, fmt.Errorf("refs/heads/%s: %w", ref, err)
 	}
 	return sum, nil
+}
+
+// FetchRemoteSummary gets a remote's summary for `remote refs` and
+// `remote summary`: from its url (or its file:// repository), cached and
+// verified as for a pull. A remote without a summary gives (nil, nil).
+func FetchRemoteSummary(ctx context.Context, r *repo.Repo, rem *Remote, o SourceOptions) (*Summary, error) {
+	spec := o.URL
+	if spec == "" {
+		var err error
+		if spec, err = rem.URL(); err != nil {
+			return nil, err
+		}
+	}
+	fo, err := FetchOptions(rem, o)
+	if err != nil {
+		return nil, err
+	}
+	c, err := fetch.New(fo)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", rem.Name, err)
+	}
+	defer c.Close()
+	base, err := c.Resolve(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", rem.Name, err)
+	}
+	return FetchSummary(ctx, r, c, base, rem.Name, o.VerifySummary)
 }

@@ -220,3 +220,20 @@ func FetchSummary(ctx context.Context, r *repo.Repo, c *fetch.Client, base fetch
 	}
 	return s, nil
 }
+
+// WriteMirrorSummary stores a mirrored remote's summary (and its
+// signature, or none) as the repository's own, as ostree pull --mirror
+// does when it pulls every ref.
+func WriteMirrorSummary(r *repo.Repo, s *Summary) error {
+	if err := fsutil.WriteFileAtomic(filepath.Join(r.Path(), "summary"), s.Raw, 0o644, r.Fsync()); err != nil {
+		return err
+	}
+	sig := filepath.Join(r.Path(), "summary.sig")
+	if s.Sig != nil {
+		return fsutil.WriteFileAtomic(sig, s.Sig, 0o644, r.Fsync())
+	}
+	if err := os.Remove(sig); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
