@@ -25,7 +25,7 @@ type pullFlags struct {
 	url                                                                string
 	subpaths, headers, caches                                          []string
 	// accepted for ostree compatibility, without effect here
-	perObjectFsync, bareuseronlyFiles, noRetryAll                   bool
+	perObjectFsync, bareuseronlyFiles, noRetryAll                  bool
 	frequency, lowSpeedLimit, lowSpeedTime, maxOutstandingRequests int
 	cacheDir, timestampFromRev                                     string
 }
@@ -193,4 +193,3 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	fmt.Println(b.String())
 	return nil
 }
-
