@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/groveos/grove/core/repotest"
+)
+
+// publishFixture makes an archive repository with the real ostree, as a
+// build server would publish it: ref os/main with two commits of a rich
+// tree, and a summary. It returns the path and the two commits.
+func publishFixture(t *testing.T) (string, string, string) {
+	t.Helper()
+	repotest.NeedOstree(t)
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	repotest.RichTree(t, tree)
+	pub := filepath.Join(dir, "pub")
+	inspMustRun(t, "ostree", "--repo="+pub, "init", "--mode=archive")
+	c1 := strings.TrimSpace(repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "one", "--timestamp=2024-01-01T00:00:00Z", "--tree=dir="+tree))
+	repotest.WriteFile(t, tree+"/etc/motd", "second\n", 0o644)
+	c2 := strings.TrimSpace(repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "two", "--timestamp=2024-01-02T00:00:00Z", "--tree=dir="+tree))
+	inspMustRun(t, "ostree", "--repo="+pub, "summary", "-u")
+	return pub, c1, c2
+}
+
+// startServer runs a server process and returns the URL it announces on
+// its first line of output matching re; it is killed when the test ends.
+func startServer(t *testing.T, re *regexp.Regexp, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				lines <- m[1]
+				break
+			}
+		}
+		// Keep draining so the server never blocks on a full pipe.
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case u := <-lines:
+		return u
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not announce its address", name)
+	}
+	return ""
+}
+
+// groveServe serves dir with grove serve on a free port.
+func groveServe(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	return startServer(t, regexp.MustCompile(`on (https?://\S+)/$`), groveBin, append(append([]string{"serve", "--port=0", "--address=127.0.0.1"}, extra...), dir)...)
+}
+
+// pythonServe serves dir with python3 -m http.server on a free port.
+func pythonServe(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is required in CI")
+		}
+		t.Skip("python3 not installed")
+	}
+	return startServer(t, regexp.MustCompile(`port (\d+)`), "python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, "0")
+}
+
+var statusLine = regexp.MustCompile(`^\d+ metadata, \d+ content objects fetched; \d+ (B|KiB) transferred in \d+ seconds; .* content written\n$`)
+
+func TestPullFromStaticServers(t *testing.T) {
+	t.Parallel()
+	pub, c1, c2 := publishFixture(t)
+	want := t.TempDir() + "/want"
+	inspMustRun(t, "ostree", "--repo="+pub, "checkout", "-U", "os/main", want)
+	servers := map[string]string{
+		"grove serve":    groveServe(t, pub),
+		"python3 server": "http://127.0.0.1:" + pythonServe(t, pub),
+	}
+	for name, url := range servers {
+		for _, mode := range []string{"bare-user", "archive"} {
+			dst := t.TempDir() + "/dst"
+			grove(t, "--repo="+dst, "init", "--mode="+mode)
+			grove(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "origin", url, "os/main")
+			out := grove(t, "--repo="+dst, "pull", "--depth=-1", "origin")
+			if !statusLine.MatchString(out) {
+				t.Errorf("%s → %s: status line %q", name, mode, out)
+			}
+			if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
+				t.Errorf("%s → %s: origin:os/main = %s, want %s", name, mode, got, c2)
+			}
+			inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+			inspMustRun(t, "ostree", "--repo="+dst, "show", c1) // the parent came too
+			got := t.TempDir() + "/got"
+			inspMustRun(t, "ostree", "--repo="+dst, "checkout", "-U", "origin:os/main", got)
+			repotest.SameTree(t, want, got)
+		}
+	}
+}
+
+func TestPullOptions(t *testing.T) {
+	t.Parallel()
+	pub, c1, c2 := publishFixture(t)
+	url := groveServe(t, pub)
+	newClient := func(branches ...string) string {
+		dst := t.TempDir() + "/dst"
+		grove(t, "--repo="+dst, "init", "--mode=bare-user")
+		grove(t, append([]string{"--repo=" + dst, "remote", "add", "--no-gpg-verify", "origin", url}, branches...)...)
+		return dst
+	}
+
+	// ostree's default is gpg-verify=true: an unsigned commit is refused
+	// with ostree's words, and no ref moves.
+	dst := t.TempDir() + "/signed"
+	grove(t, "--repo="+dst, "init", "--mode=bare-user")
+	grove(t, "--repo="+dst, "remote", "add", "origin", url)
+	_, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "os/main")
+	if err == nil || !strings.Contains(errOut, "Commit "+c2+": GPG verification enabled, but no signatures found (use gpg-verify=false in remote config to disable)") {
+		t.Errorf("unsigned commit with gpg-verify: %v %s", err, errOut)
+	}
+	if out := grove(t, "--repo="+dst, "refs"); out != "" {
+		t.Errorf("refs after a refused pull: %q", out)
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// No branch given and none configured.
+	dst = newClient()
+	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin"); err == nil || inspLastLine(errOut) != "error: No configured branches for remote origin" {
+		t.Errorf("no branches: %v %q", err, errOut)
+	}
+	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "os/nope"); err == nil || !strings.Contains(errOut, "No such branch 'os/nope' in repository summary") {
+		t.Errorf("missing branch: %v %q", err, errOut)
+	}
+
+	// REF@COMMIT pulls that commit and points the ref at it; the remote
+	// ref form REMOTE:REF works too.
+	grove(t, "--repo="+dst, "pull", "origin", "os/main@"+c1)
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c1 {
+		t.Errorf("os/main@c1 gave %s", got)
+	}
+	grove(t, "--repo="+dst, "pull", "origin:os/main")
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
+		t.Errorf("origin:os/main gave %s", got)
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// --commit-metadata-only leaves the commit partial; a full pull
+	// completes it.
+	dst = newClient("os/main")
+	grove(t, "--repo="+dst, "pull", "--commit-metadata-only", "origin")
+	if _, err := os.Stat(filepath.Join(dst, "state", c2+".commitpartial")); err != nil {
+		t.Errorf("--commit-metadata-only: %v", err)
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+	grove(t, "--repo="+dst, "pull", "origin")
+	if _, err := os.Stat(filepath.Join(dst, "state", c2+".commitpartial")); !os.IsNotExist(err) {
+		t.Errorf("full pull left the commit partial: %v", err)
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// --subpath pulls one directory; the commit stays partial.
+	dst = newClient("os/main")
+	grove(t, "--repo="+dst, "pull", "--subpath=/usr/bin", "origin")
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+	if _, err := os.Stat(filepath.Join(dst, "state", c2+".commitpartial")); err != nil {
+		t.Errorf("--subpath: %v", err)
+	}
+	co := t.TempDir() + "/sub"
+	inspMustRun(t, "ostree", "--repo="+dst, "checkout", "-U", "--subpath=/usr/bin", "origin:os/main", co)
+	if _, err := os.Stat(co + "/tool"); err != nil {
+		t.Errorf("--subpath=/usr/bin lacks tool: %v", err)
+	}
+	if _, errOut, err := groveErr(t, "--repo="+dst, "checkout", "-U", "origin:os/main", t.TempDir()+"/all"); err == nil {
+		t.Errorf("checkout of the whole partial tree succeeded: %s", errOut)
+	}
+
+	// --mirror writes refs/heads and keeps the summary.
+	dst = newClient()
+	grove(t, "--repo="+dst, "pull", "--mirror", "origin")
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "os/main")); got != c2 {
+		t.Errorf("--mirror: os/main = %s", got)
+	}
+	if a, b := readFile(t, pub+"/summary"), readFile(t, dst+"/summary"); !bytes.Equal(a, b) {
+		t.Error("--mirror did not keep the remote's summary")
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// --progress-fd writes JSON lines, the last one final.
+	dst = newClient("os/main")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(groveBin, "--repo="+dst, "pull", "--progress-fd=3", "origin")
+	cmd.ExtraFiles = []*os.File{pw}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	var lines []map[string]any
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("progress line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pull --progress-fd: %v %s", err, stderr.String())
+	}
+	if len(lines) < 2 {
+		t.Fatalf("%d progress lines", len(lines))
+	}
+	last := lines[len(lines)-1]
+	if last["final"] != true || last["done"].(float64) < 10 || last["done"] != last["total"] {
+		t.Errorf("last progress line %v", last)
+	}
+	for _, k := range []string{"phase", "done", "total", "bytes", "rate"} {
+		if _, ok := lines[0][k]; !ok {
+			t.Errorf("progress line lacks %s: %v", k, lines[0])
+		}
+	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
