@@ -210,6 +210,7 @@ type Response struct {
 	Data         []byte
 	ETag         string
 	LastModified time.Time // zero when the server sent none
+	Date         time.Time // the server's clock when it answered; zero when unknown
 	NotModified  bool
 }
 
@@ -222,7 +223,7 @@ func (c *Client) Get(ctx context.Context, base Mirrors, path string, req Request
 		if err != nil {
 			return err
 		}
-		out = &Response{Data: data, ETag: b.etag, LastModified: b.lastModified, NotModified: b.notModified}
+		out = &Response{Data: data, ETag: b.etag, LastModified: b.lastModified, Date: b.date, NotModified: b.notModified}
 		return nil
 	})
 	return out, err
@@ -334,6 +335,9 @@ func (c *Client) once(ctx context.Context, u *url.URL, req Request, fn func(*bod
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		b.lastModified = lm
 	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		b.date = d
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && (req.IfNoneMatch != "" || !req.IfModifiedSince.IsZero()):
 		b.notModified = true
@@ -412,6 +416,7 @@ type body struct {
 	url          string
 	etag         string
 	lastModified time.Time
+	date         time.Time
 	notModified  bool
 	stall        time.Duration
 	timer        *time.Timer

@@ -128,8 +128,20 @@ func saveCached(r *repo.Repo, name string, resp *fetch.Response) error {
 	} else {
 		_ = unix.Removexattr(p, "user.etag")
 	}
-	if !resp.LastModified.IsZero() {
-		_ = os.Chtimes(p, time.Time{}, resp.LastModified)
+	// Last-Modified has one-second resolution: a file changed again in
+	// the second it was fetched would look unmodified next time. Such a
+	// fresh date is not kept (an mtime of 0 sends no If-Modified-Since,
+	// for ostree too).
+	mod := resp.LastModified
+	date := resp.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	if !mod.IsZero() && date.Sub(mod) < 2*time.Second {
+		mod = time.Unix(0, 0)
+	}
+	if !mod.IsZero() {
+		_ = os.Chtimes(p, time.Time{}, mod)
 	}
 	return nil
 }
