@@ -38,8 +38,8 @@ type hostileCase struct {
 	prepare func(t *testing.T, f *fixture)
 	opts    remote.SourceOptions
 	depth   int
-	fresh   bool // the client starts empty
-	corrupt bool // the error is an *object.CorruptError
+	fresh   bool     // the client starts empty
+	corrupt bool     // the error is an *object.CorruptError
 	want    []string // substrings of the error
 	wantErr error
 }
