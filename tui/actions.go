@@ -57,8 +57,10 @@ func (s *Services) ActionRun(req views.ActionRequest) views.ActionFunc {
 			}
 			return fmt.Sprintf("%d objects, deleted %d (%d bytes freed)", res.Total, res.Pruned, res.Freed), nil
 		case views.ActFsck:
-			res, err := fsck.Run(ctx, s.Repo, fsck.Options{All: true, Progress: func(p fsck.Progress) {
-				progress(int64(p.Done), int64(p.Total))
+			res, err := fsck.Run(ctx, s.Repo, fsck.Options{All: true, Progress: func(e engine.Event) {
+				if e.Phase == fsck.PhaseObject {
+					progress(e.Done, e.Total)
+				}
 			}})
 			if err != nil {
 				return "", err
@@ -107,11 +109,9 @@ func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, 
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", req.Commit, err)
 	}
-	var last checkout.Progress
-	err = checkout.Checkout(ctx, s.Repo, sum, req.Dest, checkout.Options{User: req.User, Progress: func(p checkout.Progress) {
-		last = p
-		progress(p.Files+p.Dirs, 0)
-	}})
+	var last checkout.Stats
+	err = checkout.Checkout(ctx, s.Repo, sum, req.Dest, checkout.Options{User: req.User, Stats: &last,
+		Progress: func(e engine.Event) { progress(e.Done, 0) }})
 	if err != nil {
 		return "", fmt.Errorf("checking out %s to %s: %w", req.Commit, req.Dest, err)
 	}
@@ -119,22 +119,8 @@ func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, 
 }
 
 func (s *Services) resetAction(ctx context.Context, req views.ActionRequest) (string, error) {
-	known, err := inspect.ListRefs(ctx, s.Repo, "", true, false)
+	sum, err := s.Repo.ResetRef(ctx, req.Ref, req.Commit)
 	if err != nil {
-		return "", err
-	}
-	if _, ok := known[req.Ref]; !ok {
-		return "", fmt.Errorf("no ref %q", req.Ref)
-	}
-	sum, err := inspect.ResolveRev(ctx, s.Repo, req.Commit)
-	if err != nil {
-		return "", fmt.Errorf("commit %s: %w", req.Commit, err)
-	}
-	remote, name, err := oid.ParseRefspec(req.Ref)
-	if err != nil {
-		return "", fmt.Errorf("invalid ref %q: %w", req.Ref, err)
-	}
-	if err := s.Repo.SetRef(ctx, remote, name, sum); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(req.Ref + " → " + sum.String()), nil

@@ -1,15 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/groveos/grove/core/compose"
+	"github.com/groveos/grove/core/gvariant"
+	"github.com/groveos/grove/core/sign"
+	"github.com/groveos/grove/core/textual"
 	"github.com/spf13/cobra"
 )
 
@@ -27,6 +29,8 @@ type commitFlags struct {
 	statoverride, skipList, timestamp       string
 	generateSizes, disableFsync             bool
 	fsync                                   string
+	gpgSign, signKeys                       []string
+	gpgHome, signType                       string
 }
 
 func init() {
@@ -70,6 +74,10 @@ func init() {
 		f.BoolVar(&o.disableFsync, "disable-fsync", false, "do not invoke fsync()")
 		f.StringVar(&o.fsync, "fsync", "", "whether to invoke fsync() (true or false)")
 		f.StringVar(&o.timestamp, "timestamp", "", "override the timestamp of the commit")
+		f.StringArrayVar(&o.gpgSign, "gpg-sign", nil, "GPG Key ID to sign the commit with")
+		f.StringVar(&o.gpgHome, "gpg-homedir", "", "GPG Homedir to use when looking for keyrings")
+		f.StringArrayVar(&o.signKeys, "sign", nil, "Sign the commit with")
+		f.StringVar(&o.signType, "sign-type", "", "Signature type to use (defaults to 'ed25519')")
 		f.MarkHidden("disable-fsync")
 		return cmd
 	})
@@ -86,8 +94,19 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	signers, err := commitSigners(ctx, o)
+	if err != nil {
+		return err
+	}
+	if len(signers) > 0 {
+		// Signed in the commit's own transaction: the ref moves only
+		// once the signatures are stored with it.
+		spec.Sign = func(ctx context.Context, data []byte, detached []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
+			return sign.SignData(ctx, data, detached, signers...)
+		}
+	}
 	if o.fsync != "" {
-		on, err := parseGBool(o.fsync)
+		on, err := textual.ParseBool(o.fsync)
 		if err != nil {
 			return fmt.Errorf("--fsync: %w", err)
 		}
@@ -160,8 +179,8 @@ func (o *commitFlags) spec(args []string) (compose.Spec, error) {
 	}
 	spec.Timestamp = time.Now()
 	if o.timestamp != "" {
-		if spec.Timestamp, err = compose.ParseTimestamp(o.timestamp, spec.Timestamp); err != nil {
-			return spec, fmt.Errorf("--timestamp: %w", err)
+		if spec.Timestamp, err = textual.ParseDate(o.timestamp, spec.Timestamp); err != nil {
+			return spec, err
 		}
 	}
 	trees := o.trees
@@ -183,18 +202,25 @@ func (o *commitFlags) spec(args []string) (compose.Spec, error) {
 	return spec, nil
 }
 
-// parseGBool accepts the booleans ostree's --fsync takes.
-func parseGBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes":
-		return true, nil
-	case "0", "false", "no", "none":
-		return false, nil
+// commitSigners resolves --sign (ed25519 first, as ostree signs) and
+// --gpg-sign keys before anything is written.
+func commitSigners(ctx context.Context, o *commitFlags) ([]sign.Signer, error) {
+	var out []sign.Signer
+	for _, k := range o.signKeys {
+		s, err := sign.NewEngineSigner(o.signType, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
-	if b, err := strconv.ParseBool(s); err == nil {
-		return b, nil
+	for _, k := range o.gpgSign {
+		s, err := sign.NewGPGSigner(ctx, k, o.gpgHome)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
 	}
-	return false, fmt.Errorf("invalid boolean: %s", s)
+	return out, nil
 }
 
 // commitGC lets commit's heap grow to five times what is live (GOGC=400)

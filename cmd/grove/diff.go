@@ -11,6 +11,7 @@ import (
 	"github.com/groveos/grove/core/diff"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/textual"
 	"github.com/groveos/grove/core/traverse"
 	"github.com/spf13/cobra"
 )
@@ -134,6 +135,6 @@ func diffStats(ctx context.Context, w io.Writer, r *repo.Repo, src, target strin
 		size += uint64(sz)
 	}
 	fmt.Fprintf(w, "Common Object Count: %d\n", common)
-	fmt.Fprintf(w, "Common Object Size: %s\n", gFormatSize(size))
+	fmt.Fprintf(w, "Common Object Size: %s\n", textual.FormatSize(size))
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/groveos/grove/core/progress"
+	"github.com/groveos/grove/core/textual"
 )
 
 // progressOutput turns engine progress events into what a verb shows: a
@@ -91,7 +92,7 @@ func (p *progressOutput) show(e progress.Event) {
 		pct = fmt.Sprintf("%d%% ", e.Done*100/e.Total)
 	}
 	line := fmt.Sprintf("%s: %s(%d/%d) %s %s/s", p.label, pct, e.Done, e.Total,
-		formatSize(uint64(e.Bytes)), formatSize(uint64(rate)))
+		textual.FormatSize(uint64(e.Bytes)), textual.FormatSize(uint64(rate)))
 	pad := ""
 	if n := p.barLen - len(line); n > 0 {
 		pad = strings.Repeat(" ", n)

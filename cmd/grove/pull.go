@@ -14,6 +14,7 @@ import (
 	"github.com/groveos/grove/core/pull"
 	"github.com/groveos/grove/core/remote"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/textual"
 )
 
 func init() { register(newPullCmd) }
@@ -189,7 +190,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 			fmt.Fprintf(&b, "; %d %s transferred in %d seconds", n/div, unit, int(time.Since(start).Seconds()))
 		}
 	}
-	fmt.Fprintf(&b, "; %s content written", formatSize(uint64(st.ContentWritten)))
+	fmt.Fprintf(&b, "; %s content written", textual.FormatSize(uint64(st.ContentWritten)))
 	fmt.Println(b.String())
 	return nil
 }

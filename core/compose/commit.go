@@ -68,11 +68,9 @@ func WriteCommit(ctx context.Context, tx *repo.Txn, root *Tree, opts CommitOptio
 	}
 	detached := opts.Detached
 	if opts.sign != nil {
-		extra, err := opts.sign(ctx, data, detached)
-		if err != nil {
-			return sum, false, fmt.Errorf("signing commit %s: %w", sum, err)
+		if detached, err = opts.sign(ctx, data, detached); err != nil {
+			return sum, false, err
 		}
-		detached = append(append([]gvariant.DictEntry(nil), detached...), extra...)
 	}
 	if detached != nil {
 		if err := tx.WriteCommitMeta(ctx, sum, object.MarshalMeta(detached)); err != nil {

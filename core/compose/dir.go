@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/progress"
@@ -168,7 +169,7 @@ type importer struct {
 	opts *ImportOptions
 	prog counters
 
-	jobs jobQueue
+	jobs *workq.Queue[fileJob]
 	wg   sync.WaitGroup
 	// inFlight is the bytes of the files being written; flushOnce lets
 	// the first worker without work flush the transaction if much is.
@@ -208,7 +209,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, opts ImportOptions
 		inoReliable: map[uint64]bool{}, walkSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.skipXattrs(im.r)
 	n := importWorkers()
-	im.jobs.init()
+	im.jobs = newJobQueue()
 	for i := 0; i < n; i++ {
 		im.wg.Add(1)
 		go im.worker()
@@ -235,7 +236,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, opts ImportOptions
 		}
 	}
 	im.walking.Wait()
-	im.jobs.close()
+	im.jobs.Close()
 	im.wg.Wait()
 	if im.err != nil {
 		err = im.err // the first failure, not the cancellation it caused
@@ -390,7 +391,7 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 			if err := im.ctx.Err(); err != nil {
 				return err
 			}
-			im.jobs.put(fileJob{path: child, rel: childRel, st: cst, tree: t, name: name})
+			im.jobs.Put(fileJob{path: child, rel: childRel, st: cst, tree: t, name: name})
 		default:
 			return fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
 		}
@@ -442,7 +443,7 @@ func (im *importer) direntInoReliable(fd int, dev uint64) bool {
 func (im *importer) worker() {
 	defer im.wg.Done()
 	for {
-		j, ok := im.jobs.get()
+		j, ok := im.jobs.Get()
 		if !ok {
 			im.flushOnce.Do(im.flushWhileBusy)
 			return

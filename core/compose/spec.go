@@ -60,9 +60,10 @@ type Spec struct {
 	// Consume empties the dir= sources once the commit is in.
 	Consume bool
 
-	// Sign, when set, is called with the new commit's bytes before the
-	// transaction commits; what it returns is added to the detached
-	// metadata (signatures: ostree.gpgsigs, ostree.sign.*).
+	// Sign, when set, is called with the new commit's bytes and its
+	// detached metadata before the transaction commits, and returns the
+	// detached metadata to store (with signatures: ostree.gpgsigs,
+	// ostree.sign.*), so that the ref moves only with them.
 	Sign func(ctx context.Context, commit []byte, detached []gvariant.DictEntry) ([]gvariant.DictEntry, error)
 
 	// Progress receives the imports' PhaseImport events.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/progress"
@@ -148,7 +149,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 		nMeta, nContent = c.Concurrency()
 	}
 	p.meta.init()
-	p.jobs.init()
+	p.jobs = newJobQueue()
 	for _, r := range refs {
 		if !p.seen[commitName(r.commit)] {
 			p.seen[commitName(r.commit)] = true
@@ -165,7 +166,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 		go func() {
 			defer contentWG.Done()
 			for {
-				j, ok := p.jobs.get()
+				j, ok := p.jobs.Get()
 				if !ok {
 					// Objects still being written by the others: sync
 					// and move in what is done meanwhile.
@@ -207,7 +208,7 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 		}()
 	}
 	metaWG.Wait()
-	p.jobs.close()
+	p.jobs.Close()
 	contentWG.Wait()
 	err = p.firstErr()
 	if err == nil {
@@ -314,7 +315,7 @@ type puller struct {
 	raw      RawArchiver
 	sizer    SizeHinter
 	meta     metaQueue
-	jobs     jobQueue
+	jobs     *workq.Queue[job]
 	start    time.Time
 
 	mu     sync.Mutex
@@ -623,7 +624,7 @@ func (p *puller) dirtree(ctx context.Context, j metaJob) error {
 		if p.sizer != nil {
 			size = p.sizer.SizeHint(fn)
 		}
-		p.jobs.put(f.Checksum, size)
+		p.jobs.Put(job{f.Checksum, size})
 	}
 	for _, d := range dt.Dirs {
 		if !p.wanted(j.path+d.Name, true) {

@@ -1,69 +1,23 @@
 package pull
 
 import (
-	"container/heap"
 	"sync"
 
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/oid"
 )
 
-// jobQueue hands content objects to the workers largest first: the walk
-// queues faster than objects are written, so the big files start early
-// instead of being the single-threaded tail of the pull. It is unbounded
+// job is a content object to store and its size hint: the workers take
+// the largest first (core/internal/workq), since the walk queues faster
+// than objects are written and the big files should start early instead
+// of being the single-threaded tail of the pull. The queue is unbounded
 // (a few dozen bytes per object), so the walk never waits.
-type jobQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	h      jobHeap
-	closed bool
-}
-
 type job struct {
 	sum  oid.Checksum
 	size int64
 }
 
-type jobHeap []job
-
-func (h jobHeap) Len() int           { return len(h) }
-func (h jobHeap) Less(i, j int) bool { return h[i].size > h[j].size }
-func (h jobHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *jobHeap) Push(x any)        { *h = append(*h, x.(job)) }
-func (h *jobHeap) Pop() any {
-	old := *h
-	j := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return j
-}
-
-func (q *jobQueue) init() { q.cond = sync.NewCond(&q.mu) }
-
-func (q *jobQueue) put(sum oid.Checksum, size int64) {
-	q.mu.Lock()
-	heap.Push(&q.h, job{sum, size})
-	q.mu.Unlock()
-	q.cond.Signal()
-}
-
-// get returns the largest queued object; false once closed and drained.
-func (q *jobQueue) get() (job, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for len(q.h) == 0 && !q.closed {
-		q.cond.Wait()
-	}
-	if len(q.h) == 0 {
-		return job{}, false
-	}
-	return heap.Pop(&q.h).(job), true
-}
-
-func (q *jobQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.cond.Broadcast()
-}
+func newJobQueue() *workq.Queue[job] { return workq.NewQueue(func(j job) int64 { return j.size }) }
 
 // metaJob is a metadata object to scan: a commit (with the ref it was
 // requested by and how many parents to follow) or a dirtree or dirmeta
@@ -82,15 +36,18 @@ type metaJob struct {
 type metaQueue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
-	jobs    []metaJob
-	pending int // queued or being processed
+	jobs    *workq.Heap[metaJob] // LIFO
+	pending int                  // queued or being processed
 }
 
-func (q *metaQueue) init() { q.cond = sync.NewCond(&q.mu) }
+func (q *metaQueue) init() {
+	q.cond = sync.NewCond(&q.mu)
+	q.jobs = workq.NewHeap[metaJob](nil)
+}
 
 func (q *metaQueue) put(j metaJob) {
 	q.mu.Lock()
-	q.jobs = append(q.jobs, j)
+	q.jobs.Push(j)
 	q.pending++
 	q.mu.Unlock()
 	q.cond.Signal()
@@ -100,15 +57,13 @@ func (q *metaQueue) put(j metaJob) {
 func (q *metaQueue) get() (metaJob, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.jobs) == 0 && q.pending > 0 {
+	for q.jobs.Len() == 0 && q.pending > 0 {
 		q.cond.Wait()
 	}
-	if len(q.jobs) == 0 {
+	if q.jobs.Len() == 0 {
 		return metaJob{}, false
 	}
-	j := q.jobs[len(q.jobs)-1]
-	q.jobs = q.jobs[:len(q.jobs)-1]
-	return j, true
+	return q.jobs.Pop(), true
 }
 
 // done marks a job returned by get as finished (after it queued its

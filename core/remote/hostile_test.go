@@ -73,14 +73,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func objectURL(name oid.ObjectName) string {
-	hex := name.Checksum.String()
-	ext := name.Type.String()
-	if name.Type == oid.File {
-		ext = "filez"
-	}
-	return "/objects/" + hex[:2] + "/" + hex[2:] + "." + ext
-}
+func objectURL(name oid.ObjectName) string { return "/" + repo.ArchivePath(name) }
 
 // republish writes a crafted commit on os/main (metadata objects given
 // raw) and a new summary.

@@ -187,15 +187,6 @@ func (s *Source) Name() string { return s.remote.Name }
 // Concurrency: as many requests in flight as connections.
 func (s *Source) Concurrency() (meta, content int) { return s.conns, s.conns }
 
-func objectPath(name oid.ObjectName) string {
-	hex := name.Checksum.String()
-	ext := name.Type.String()
-	if name.Type == oid.File {
-		ext = "filez" // the form a static server always holds
-	}
-	return "objects/" + hex[:2] + "/" + hex[2:] + "." + ext
-}
-
 func notFound(err error) error {
 	if errors.Is(err, fetch.ErrNotFound) {
 		return pull.NotFound(err)
@@ -220,7 +211,7 @@ func (s *Source) ReadMeta(ctx context.Context, name oid.ObjectName) ([]byte, err
 			}
 		}
 	}
-	resp, err := s.client.Get(ctx, base, objectPath(name), fetch.Request{Max: max})
+	resp, err := s.client.Get(ctx, base, repo.ArchivePath(name), fetch.Request{Max: max})
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -230,7 +221,7 @@ func (s *Source) ReadMeta(ctx context.Context, name oid.ObjectName) ([]byte, err
 // ReadContent fetches a .filez object and decodes it on the way.
 func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pull.Content) error) error {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	err := s.client.Stream(ctx, s.content, objectPath(name), 0, func(r io.Reader, size int64) error {
+	err := s.client.Stream(ctx, s.content, repo.ArchivePath(name), 0, func(r io.Reader, size int64) error {
 		c, release, err := pull.OpenArchive(r)
 		if err != nil {
 			return err
@@ -244,7 +235,7 @@ func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pul
 // ReadRawArchive fetches a .filez object's bytes as they are.
 func (s *Source) ReadRawArchive(ctx context.Context, sum oid.Checksum, fn func(io.Reader) error) error {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	err := s.client.Stream(ctx, s.content, objectPath(name), 0, func(r io.Reader, size int64) error {
+	err := s.client.Stream(ctx, s.content, repo.ArchivePath(name), 0, func(r io.Reader, size int64) error {
 		return fn(r)
 	})
 	return notFound(err)

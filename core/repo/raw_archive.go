@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/groveos/grove/core/oid"
 )
@@ -88,4 +89,38 @@ func (r *Repo) OpenRawArchive(ctx context.Context, sum oid.Checksum) (io.ReadClo
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
 	return nil, fmt.Errorf("repo: open %s: %w", name, err)
+}
+
+// ArchivePath is where an object lives relative to an archive
+// repository's root, "objects/XX/REST.ext" (".filez" for content): the
+// path a static server serves it under and HTTP pulls ask for.
+func ArchivePath(name oid.ObjectName) string {
+	hex := name.Checksum.String()
+	ext := name.Type.String()
+	if name.Type == oid.File {
+		ext = "filez"
+	}
+	return "objects/" + hex[:2] + "/" + hex[2:] + "." + ext
+}
+
+// publishedTop are the top-level entries of a repository that pulls read.
+var publishedTop = map[string]bool{
+	"config": true, "summary": true, "summary.sig": true,
+	"refs": true, "objects": true, "deltas": true, "delta-indexes": true,
+}
+
+// Published reports whether a clean repository-relative path is one a
+// server publishes for pulls: config, summary, summary.sig and what is
+// under refs/, objects/, deltas/ and delta-indexes/ (not tmp/, state/,
+// the lock or keyrings).
+func Published(rel string) bool {
+	top, _, _ := strings.Cut(rel, "/")
+	return rel != "" && publishedTop[top]
+}
+
+// Immutable reports whether a published path is named by its content
+// (objects and static deltas), so that its bytes never change.
+func Immutable(rel string) bool {
+	top, _, _ := strings.Cut(rel, "/")
+	return top == "objects" || top == "deltas"
 }

@@ -26,12 +26,6 @@ import (
 // .filez objects).
 var ErrNotArchive = errors.New("serve: not an archive repository")
 
-// published are the top-level names a client may ask for.
-var published = map[string]bool{
-	"config": true, "summary": true, "summary.sig": true,
-	"refs": true, "objects": true, "deltas": true, "delta-indexes": true,
-}
-
 // Handler serves r. Close the returned closer when done.
 func Handler(r *repo.Repo) (http.Handler, func() error, error) {
 	if r.Mode() != repo.ModeArchive {
@@ -76,7 +70,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(st))
-	if strings.HasPrefix(name, "objects/") || strings.HasPrefix(name, "deltas/") {
+	if repo.Immutable(name) {
 		// Named by their content: they never change.
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
@@ -98,8 +92,7 @@ func clean(p string) (string, bool) {
 		}
 	}
 	c := path.Clean(p)[1:]
-	top, _, _ := strings.Cut(c, "/")
-	if c == "" || !published[top] {
+	if !repo.Published(c) {
 		return "", false
 	}
 	return c, true
