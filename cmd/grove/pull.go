@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -117,11 +118,12 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 		}
 		headers = append(headers, [2]string{k, v})
 	}
-	verify, err := verifierFor(r, rem)
+	var found pullVerification
+	verify, err := verifiersFor(r, rem, remote.Where{}, found.add)
 	if err != nil {
 		return err
 	}
-	so := remote.SourceOptions{URL: o.url, Headers: headers, Retries: o.retries, VerifySummary: verify.summary}
+	so := remote.SourceOptions{URL: o.url, Headers: headers, Retries: o.retries, VerifySummary: verify.Summary}
 	if o.noRetryAll {
 		so.Retries = 0
 	}
@@ -149,7 +151,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	opts := pull.Options{
 		Refs: refs, Depth: o.depth, CommitMetadataOnly: o.commitOnly, Subpaths: o.subpaths,
 		Remote: name, DisableVerifyBindings: o.disableBindings, TimestampCheck: o.timestampCheck,
-		Verify: verify.commit, RequireDelta: o.requireDeltas, DryRun: o.dryRun,
+		Verify: verify.Commit, RequireDelta: o.requireDeltas, DryRun: o.dryRun,
 		Progress: prog.Func(), LocalCaches: caches,
 		Trusted: (local && !o.untrusted) || (!local && o.httpTrusted && !o.untrusted),
 	}
@@ -171,6 +173,15 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	}
 	if o.dryRun {
 		return nil
+	}
+	if prog.bar != nil {
+		// On a terminal ostree shows each GPG verification.
+		for _, v := range found.found {
+			if v.GPG != nil {
+				fmt.Println()
+				printGPGResult(os.Stdout, v.GPG)
+			}
+		}
 	}
 	// ostree's closing status line.
 	st := res.Stats

@@ -14,6 +14,7 @@ import (
 
 	"github.com/groveos/grove/core/remote"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
 )
 
 func init() { register(newRemoteCmd) }
@@ -28,7 +29,7 @@ func newRemoteCmd() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(newRemoteAddCmd(), newRemoteDeleteCmd(), newRemoteListCmd(), newRemoteShowURLCmd(),
-		newRemoteRefsCmd(), newRemoteSummaryCmd())
+		newRemoteRefsCmd(), newRemoteSummaryCmd(), newRemoteGPGImportCmd(), newRemoteListGPGKeysCmd())
 	return cmd
 }
 
@@ -91,6 +92,8 @@ func newRemoteAddCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringArrayVar(&set, "set", nil, "Set config option KEY=VALUE for remote")
 	f.BoolVar(&o.NoGPGVerify, "no-gpg-verify", false, "Disable GPG verification")
+	f.BoolVar(&o.NoSignVerify, "no-sign-verify", false, "Disable signature verification")
+	f.StringArrayVar(&o.SignVerify, "sign-verify", nil, "Verify signatures using KEYTYPE=inline:PUBKEY or KEYTYPE=file:/path/to/key")
 	f.BoolVar(&o.IfNotExists, "if-not-exists", false, "Do nothing if the provided remote exists")
 	f.BoolVar(&o.Force, "force", false, "Replace the provided remote if it exists")
 	f.StringVar(&gpgImport, "gpg-import", "", "Import GPG key from FILE")
@@ -189,7 +192,7 @@ func newRemoteShowURLCmd() *cobra.Command {
 
 // remoteSummary fetches (or takes from the cache) a remote's summary,
 // verified as the remote's configuration says.
-func remoteSummary(ctx context.Context, name string) (*remote.Summary, error) {
+func remoteSummary(ctx context.Context, name string, report func(*sign.Verification)) (*remote.Summary, error) {
 	r, err := openRepo(ctx)
 	if err != nil {
 		return nil, err
@@ -198,11 +201,11 @@ func remoteSummary(ctx context.Context, name string) (*remote.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	verify, err := verifierFor(r, rem)
+	verify, err := verifiersFor(r, rem, remote.Where{}, report)
 	if err != nil {
 		return nil, err
 	}
-	return remote.FetchRemoteSummary(ctx, r, rem, remote.SourceOptions{VerifySummary: verify.summary})
+	return remote.FetchRemoteSummary(ctx, r, rem, remote.SourceOptions{VerifySummary: verify.Summary})
 }
 
 func newRemoteRefsCmd() *cobra.Command {
@@ -215,7 +218,7 @@ func newRemoteRefsCmd() *cobra.Command {
 			if len(args) < 1 {
 				return errors.New("NAME must be specified")
 			}
-			s, err := remoteSummary(cmd.Context(), args[0])
+			s, err := remoteSummary(cmd.Context(), args[0], nil)
 			if err != nil {
 				return err
 			}
@@ -254,7 +257,8 @@ func newRemoteSummaryCmd() *cobra.Command {
 			if len(args) < 1 {
 				return errors.New("NAME must be specified")
 			}
-			s, err := remoteSummary(cmd.Context(), args[0])
+			var found pullVerification
+			s, err := remoteSummary(cmd.Context(), args[0], found.add)
 			if err != nil {
 				return err
 			}
@@ -269,7 +273,17 @@ func newRemoteSummaryCmd() *cobra.Command {
 			case printKey != "":
 				return dumpSummaryKey(w, s.Raw, printKey)
 			}
-			return dumpSummary(w, s.Raw, raw)
+			if err := dumpSummary(w, s.Raw, raw); err != nil {
+				return err
+			}
+			// As ostree: the GPG signatures checked, unless --raw.
+			for _, v := range found.found {
+				if v.GPG != nil && !raw {
+					fmt.Fprintln(w)
+					printGPGResult(w, v.GPG)
+				}
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()

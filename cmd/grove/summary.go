@@ -16,6 +16,7 @@ import (
 
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
 	"github.com/groveos/grove/core/summary"
 	"github.com/groveos/grove/core/textual"
 )
@@ -54,11 +55,11 @@ func newSummaryCmd() *cobra.Command {
 					}
 					extra = append(extra, gvariant.DictEntry{Key: k, Value: val})
 				}
-				sign, err := summarySigner(gpgSign, gpgHome, signKeys, signType)
+				signer, err := summarySigner(ctx, gpgSign, gpgHome, signKeys, signType)
 				if err != nil {
 					return err
 				}
-				return summary.Update(ctx, r, summary.Options{Extra: extra, Sign: sign})
+				return summary.Update(ctx, r, summary.Options{Extra: extra, Sign: signer})
 			case view || raw:
 				data, err := summary.Read(ctx, r)
 				if err != nil {
@@ -226,11 +227,29 @@ func dumpSummaryKey(w io.Writer, data []byte, key string) error {
 	return printSwapped(w, vv.Type, vv.Value)
 }
 
-// summarySigner makes summary.sig for summary -u --gpg-sign/--sign; nil
-// when no key is given.
-func summarySigner(gpgKeys []string, gpgHome string, signKeys []string, signType string) (func(context.Context, []byte) ([]byte, error), error) {
+// summarySigner makes summary.sig for summary -u --gpg-sign/--sign: the
+// keys are resolved before anything is written (GPG first, as ostree
+// signs); nil when no key is given.
+func summarySigner(ctx context.Context, gpgKeys []string, gpgHome string, signKeys []string, signType string) (func(context.Context, []byte) ([]byte, error), error) {
 	if len(gpgKeys) == 0 && len(signKeys) == 0 {
 		return nil, nil
 	}
-	return nil, errors.New("summary signing is not available in this build yet")
+	var signers []sign.Signer
+	for _, k := range gpgKeys {
+		s, err := sign.NewGPGSigner(ctx, k, gpgHome)
+		if err != nil {
+			return nil, err
+		}
+		signers = append(signers, s)
+	}
+	for _, k := range signKeys {
+		s, err := sign.NewEngineSigner(signType, k)
+		if err != nil {
+			return nil, err
+		}
+		signers = append(signers, s)
+	}
+	return func(ctx context.Context, summary []byte) ([]byte, error) {
+		return sign.SignSummary(ctx, summary, nil, signers...)
+	}, nil
 }

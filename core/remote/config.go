@@ -207,6 +207,10 @@ type AddOptions struct {
 	Set [][2]string
 	// NoGPGVerify writes gpg-verify=false.
 	NoGPGVerify bool
+	// NoSignVerify writes gpg-verify=false and sign-verify=false.
+	NoSignVerify bool
+	// SignVerify are --sign-verify=ENGINE=inline:KEY or ENGINE=file:PATH.
+	SignVerify []string
 	// IfNotExists makes an existing remote a success (nothing changes).
 	IfNotExists bool
 	// Force replaces an existing remote.
@@ -258,8 +262,38 @@ func Add(ctx context.Context, r *repo.Repo, w Where, o AddOptions) error {
 	for _, kv := range o.Set {
 		opts.Set(g, kv[0], kv[1])
 	}
-	if o.NoGPGVerify {
+	// No signature verification implies no GPG verification either.
+	if o.NoGPGVerify || o.NoSignVerify {
 		opts.Set(g, "gpg-verify", "false")
+	}
+	if o.NoSignVerify {
+		if len(o.SignVerify) > 0 {
+			return errors.New("Cannot specify both --sign-verify and --no-sign-verify")
+		}
+		opts.Set(g, "sign-verify", "false")
+	}
+	var engines []string
+	for _, spec := range o.SignVerify {
+		engine, rest, ok := strings.Cut(spec, "=")
+		if !ok {
+			return fmt.Errorf("Failed to parse KEYTYPE=[inline|file]:DATA in %s", spec)
+		}
+		if engine != "ed25519" {
+			return errors.New("Requested signature type is not implemented")
+		}
+		how, key, _ := strings.Cut(rest, ":")
+		switch how {
+		case "inline":
+			opts.Set(g, "verification-"+engine+"-key", key)
+		case "file":
+			opts.Set(g, "verification-"+engine+"-file", key)
+		default:
+			return fmt.Errorf("Invalid key reference %s, expected inline|file", how)
+		}
+		engines = append(engines, engine)
+	}
+	if len(engines) > 0 {
+		opts.Set(g, "sign-verify", strings.Join(engines, ","))
 	}
 	if o.CollectionID != "" {
 		opts.Set(g, "collection-id", o.CollectionID)
