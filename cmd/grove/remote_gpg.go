@@ -47,7 +47,7 @@ func newRemoteGPGImportCmd() *cobra.Command {
 // `ostree remote gpg-import` does, and says how many were new.
 func remoteGPGImport(ctx context.Context, r *repo.Repo, name string, files []string, stdin bool, ids []string) error {
 	if _, err := remote.Get(r, remote.Where{}, name); err != nil {
-		return err
+		return fmt.Errorf("GPG: %w", err)
 	}
 	src := keyring.New()
 	var data [][]byte
@@ -84,8 +84,9 @@ func remoteGPGImport(ctx context.Context, r *repo.Repo, name string, files []str
 
 func newRemoteListGPGKeysCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "list-gpg-keys [NAME]",
-		Short: "Show remote GPG keys",
+		Use:     "gpg-list-keys [NAME]",
+		Aliases: []string{"list-gpg-keys"},
+		Short:   "Show remote GPG keys",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := openRepo(cmd.Context())
 			if err != nil {
