@@ -153,6 +153,8 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 		Remote: name, DisableVerifyBindings: o.disableBindings, TimestampCheck: o.timestampCheck,
 		Verify: verify.Commit, RequireDelta: o.requireDeltas, DryRun: o.dryRun,
 		Progress: prog.Func(), LocalCaches: caches,
+		// What arrived survives even kill -9: the next pull fetches the rest.
+		Checkpoint: time.Second,
 		Trusted: (local && !o.untrusted) || (!local && o.httpTrusted && !o.untrusted),
 	}
 	if o.mirror {

@@ -151,3 +151,32 @@ func TestEd25519SignedPull(t *testing.T) {
 		inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 	}
 }
+
+// TestOstreePullsFromGroveServe: a repository grove wrote (commit,
+// summary -u) served by grove serve is pulled by ostree into bare-user and
+// archive repositories, without signatures; fsck is clean and the trees
+// are the same.
+func TestOstreePullsFromGroveServe(t *testing.T) {
+	t.Parallel()
+	repotest.NeedOstree(t)
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	repotest.RichTree(t, tree)
+	pub := filepath.Join(dir, "pub")
+	grove(t, "--repo="+pub, "init", "--mode=archive")
+	grove(t, "--repo="+pub, "commit", "-b", "os/main", "--tree=dir="+tree)
+	grove(t, "--repo="+pub, "summary", "-u")
+	url := groveServe(t, pub)
+	want := t.TempDir() + "/want"
+	grove(t, "--repo="+pub, "checkout", "-U", "os/main", want)
+	for _, mode := range []string{"bare-user", "archive"} {
+		dst := t.TempDir() + "/dst"
+		repotest.Ostree(t, "--repo="+dst, "init", "--mode="+mode)
+		repotest.Ostree(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "origin", url)
+		repotest.Ostree(t, "--repo="+dst, "pull", "origin", "os/main")
+		repotest.Ostree(t, "--repo="+dst, "fsck")
+		got := t.TempDir() + "/got"
+		repotest.Ostree(t, "--repo="+dst, "checkout", "-U", "origin:os/main", got)
+		repotest.SameTree(t, want, got)
+	}
+}

@@ -67,6 +67,10 @@ type Options struct {
 	DryRun bool
 	// Progress receives events as objects are scanned and stored.
 	Progress progress.Func
+	// Checkpoint, when set, moves the objects verified so far into the
+	// repository this often while the pull runs (a network pull), so that
+	// even a killed pull leaves them for the next one.
+	Checkpoint time.Duration
 	// LocalCaches are repositories on this machine to take objects from
 	// before asking the source (pull --localcache-repo); what they give is
 	// verified like anything else.
@@ -207,9 +211,11 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 			}
 		}()
 	}
+	stopCheckpoints := p.checkpoints(ctx)
 	metaWG.Wait()
 	p.jobs.Close()
 	contentWG.Wait()
+	stopCheckpoints()
 	err = p.firstErr()
 	if err == nil {
 		err = ctx.Err()
@@ -336,6 +342,35 @@ func commitName(sum oid.Checksum) oid.ObjectName {
 
 func (p *puller) fail(err error) {
 	p.errOnce.Do(func() { p.err = err; p.cancel() })
+}
+
+// checkpoints flushes the transaction every opts.Checkpoint until the
+// returned function is called (which waits for a flush under way: Commit
+// must not overlap one).
+func (p *puller) checkpoints(ctx context.Context) func() {
+	if p.opts.Checkpoint <= 0 || p.opts.DryRun {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(p.opts.Checkpoint)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := p.tx.Flush(ctx); err != nil && ctx.Err() == nil {
+					p.fail(err)
+				}
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
 }
 
 // firstErr is the first failure, not the cancellations it caused; it is

@@ -121,6 +121,37 @@ func TestPullOverHTTPEveryMode(t *testing.T) {
 	}
 }
 
+// TestPullIntoBareUserOnly: a tree committed for bare-user-only clients
+// (canonical permissions, no xattrs) pulls into one.
+func TestPullIntoBareUserOnly(t *testing.T) {
+	repotest.NeedOstree(t)
+	dir := t.TempDir()
+	repotest.RichTree(t, dir+"/tree")
+	pub := dir + "/pub"
+	repotest.Ostree(t, "--repo="+pub, "init", "--mode=archive")
+	c := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "main", "--canonical-permissions", "--no-xattrs", "--tree=dir="+dir+"/tree")
+	repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	srv := serve(t, pub)
+	ctx := context.Background()
+	dst := repotest.NewRepo(t, repo.ModeBareUserOnly)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	src, err := remote.Open(ctx, dst, rem, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "origin"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dst.ReadRef(ctx, "origin", "main"); got.String() != c {
+		t.Fatalf("ref %s, want %s", got, c)
+	}
+	repotest.Ostree(t, "--repo="+dst.Path(), "fsck")
+	want, got := t.TempDir()+"/want", t.TempDir()+"/got"
+	repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "main", want)
+	repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:main", got)
+	repotest.SameTree(t, want, got)
+}
+
 func TestNoopPullFetchesOnlyTheSummary(t *testing.T) {
 	pub, _, c2 := publish(t, true)
 	srv := serve(t, pub)
