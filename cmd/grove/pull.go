@@ -155,7 +155,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 		Progress: prog.Func(), LocalCaches: caches,
 		// What arrived survives even kill -9: the next pull fetches the rest.
 		Checkpoint: time.Second,
-		Trusted: (local && !o.untrusted) || (!local && o.httpTrusted && !o.untrusted),
+		Trusted:    (local && !o.untrusted) || (!local && o.httpTrusted && !o.untrusted),
 	}
 	if o.mirror {
 		opts.Remote = ""
