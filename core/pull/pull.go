@@ -238,6 +238,9 @@ func Pull(ctx context.Context, dst *repo.Repo, src Source, opts Options) (*Resul
 		if r.ref == "" {
 			continue
 		}
+		if cur, err := dst.ReadRef(ctx, opts.Remote, r.ref); err == nil && cur == r.commit {
+			continue // up to date: no write, no sync
+		}
 		if err := tx.SetRef(opts.Remote, r.ref, r.commit); err != nil {
 			return nil, err
 		}
