@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +257,107 @@ func readFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestPullTransportOptions: --http-header reaches the server, --url
+// replaces the remote's url, contenturl takes the objects elsewhere,
+// mirrorlist= tries its mirrors in turn, --localcache-repo is used before
+// the network, --timestamp-check refuses an older commit, --dry-run needs
+// --require-static-deltas.
+func TestPullTransportOptions(t *testing.T) {
+	t.Parallel()
+	pub, c1, c2 := publishFixture(t)
+	var mu sync.Mutex
+	var seen []string // "host path header"
+	logged := func(tag string) http.Handler {
+		fs := http.FileServer(http.Dir(pub))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, tag+" "+r.URL.Path+" "+r.Header.Get("X-Grove-Test"))
+			mu.Unlock()
+			fs.ServeHTTP(w, r)
+		})
+	}
+	meta := httptest.NewServer(logged("meta"))
+	defer meta.Close()
+	content := httptest.NewServer(logged("content"))
+	defer content.Close()
+	dead := httptest.NewServer(http.NotFoundHandler())
+	defer dead.Close()
+	list := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s\n%s\n", dead.URL, meta.URL)
+	}))
+	defer list.Close()
+	reset := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := seen
+		seen = nil
+		return out
+	}
+	client := func(args ...string) string {
+		dst := t.TempDir() + "/dst"
+		grove(t, "--repo="+dst, "init", "--mode=bare-user")
+		grove(t, append([]string{"--repo=" + dst, "remote", "add", "--no-gpg-verify"}, args...)...)
+		return dst
+	}
+
+	// contenturl: objects from one server, summary and commitmeta from
+	// the other; the header goes to both.
+	dst := client("--contenturl="+content.URL, "origin", meta.URL)
+	reset()
+	grove(t, "--repo="+dst, "pull", "--http-header=X-Grove-Test=yes", "origin", "os/main")
+	for _, l := range reset() {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[2] != "yes" {
+			t.Errorf("request without the header: %q", l)
+		}
+		isObject := strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta")
+		if isObject != (f[0] == "content") {
+			t.Errorf("%s asked from the %s server", f[1], f[0])
+		}
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// --url replaces a dead url.
+	dst = client("origin", dead.URL)
+	grove(t, "--repo="+dst, "pull", "--url="+meta.URL, "origin", "os/main")
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
+		t.Errorf("--url: %s", got)
+	}
+
+	// mirrorlist=: the first mirror 404s, the second serves.
+	dst = client("origin", "mirrorlist="+list.URL+"/mirrors")
+	grove(t, "--repo="+dst, "pull", "origin", "os/main")
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// --localcache-repo: a repository that has everything; the network is
+	// asked for the summary and the commit's detached metadata only.
+	cache := t.TempDir() + "/cache"
+	grove(t, "--repo="+cache, "init", "--mode=archive")
+	grove(t, "--repo="+cache, "pull-local", pub, "os/main")
+	dst = client("origin", meta.URL)
+	reset()
+	out := grove(t, "--repo="+dst, "pull", "--localcache-repo="+cache, "origin", "os/main")
+	for _, l := range reset() {
+		if f := strings.Fields(l); strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta") {
+			t.Errorf("asked the network for %s despite the local cache", f[1])
+		}
+	}
+	if !strings.Contains(out, "local)") {
+		t.Errorf("status line does not count local objects: %q", out)
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
+	// --timestamp-check: going back to the older commit is refused.
+	_, errOut, err := groveErr(t, "--repo="+dst, "pull", "--timestamp-check", "origin", "os/main@"+c1)
+	if err == nil || !strings.Contains(errOut, "is chronologically older than current revision") {
+		t.Errorf("--timestamp-check: %v %s", err, errOut)
+	}
+	grove(t, "--repo="+dst, "pull", "origin", "os/main@"+c1) // without it, allowed
+
+	// --dry-run needs static deltas.
+	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "--dry-run", "origin", "os/main"); err == nil || inspLastLine(errOut) != "error: --dry-run requires --require-static-deltas" {
+		t.Errorf("--dry-run: %v %q", err, errOut)
+	}
 }
