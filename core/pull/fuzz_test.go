@@ -34,8 +34,8 @@ func FuzzOpenArchive(f *testing.F) {
 	f.Add(good)
 	f.Add(archiveBytes(f, reg, nil))
 	f.Add(archiveBytes(f, link, nil))
-	f.Add(good[:len(good)-2])           // truncated
-	f.Add(append(good, "trailing"...))  // data after the stream
+	f.Add(good[:len(good)-2])          // truncated
+	f.Add(append(good, "trailing"...)) // data after the stream
 	f.Add(archiveBytes(f, reg, bytes.Repeat([]byte{0}, 70000)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, release, err := OpenArchive(bytes.NewReader(data))
