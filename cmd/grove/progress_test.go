@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -10,31 +8,35 @@ import (
 	"github.com/groveos/grove/core/progress"
 )
 
-func TestProgressOutput(t *testing.T) {
-	var bar, js bytes.Buffer
-	p := &progressOutput{label: "Receiving objects", bar: &bar, jsonOut: json.NewEncoder(&js), start: time.Now().Add(-2 * time.Second)}
-	p.show(progress.Event{Phase: "fetching", Done: 5, Total: 20, Bytes: 4000})
-	p.show(progress.Event{Phase: "fetching", Done: 20, Total: 20, Bytes: 8000})
-	if got := bar.String(); !strings.HasPrefix(got, "\rReceiving objects: 25% (5/20) 4.0\u00a0kB ") || !strings.Contains(got, "\rReceiving objects: 100% (20/20) 8.0\u00a0kB") {
-		t.Errorf("bar %q", got)
+func TestProgressBarDrawsAndClears(t *testing.T) {
+	var out strings.Builder
+	b := &bar{w: &out, title: "pull", width: 100, start: time.Now().Add(-2 * time.Second)}
+	b.draw(progress.Event{Phase: "fetching", Done: 5, Total: 10, Bytes: 4000})
+	got := out.String()
+	for _, want := range []string{"\r\x1b[K", "pull: fetching", "[##########          ] 5/10", "4.0\u00a0kB", "/s)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("bar %q lacks %q", got, want)
+		}
 	}
-	p.show(progress.Event{Phase: "done", Done: 20, Total: 20, Bytes: 8000, Final: true})
-	if !strings.HasSuffix(bar.String(), "\r") || p.barLen != 0 {
-		t.Errorf("final event did not clear the bar: %q", bar.String())
+	out.Reset()
+	b.draw(progress.Event{Phase: strings.Repeat("x", 100)})
+	if line := strings.TrimPrefix(out.String(), "\r\x1b[K"); len(line) >= 100 {
+		t.Errorf("line not cut to the terminal width: %d runes", len(line))
 	}
-	lines := strings.Split(strings.TrimSpace(js.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d JSON lines", len(lines))
+	out.Reset()
+	b.clear()
+	b.clear()
+	if out.String() != "\r\x1b[K" {
+		t.Errorf("clear wrote %q", out.String())
 	}
-	var last progressLine
-	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil {
-		t.Fatal(err)
-	}
-	if !last.Final || last.Done != 20 || last.Bytes != 8000 || last.Rate < 1000 || last.Rate > 4000 {
-		t.Errorf("last line %+v", last)
-	}
-	// Piped, with no --progress-fd: no callback at all.
-	if (&progressOutput{}).Func() != nil {
-		t.Error("a silent progress output still wants events")
+}
+
+// Piped, the CLI draws nothing: its output stays ostree's.
+func TestProgressBarSilentWhenPiped(t *testing.T) {
+	dir := t.TempDir()
+	grove(t, "--repo="+dir+"/repo", "init", "--mode=archive")
+	_, stderr, err := groveErr(t, "--repo="+dir+"/repo", "commit", "-b", "x", "--tree=dir=.")
+	if err != nil || stderr != "" {
+		t.Fatalf("commit: %v, stderr %q", err, stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/groveos/grove/core/fetch"
@@ -144,7 +145,8 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 		}
 		caches = append(caches, c)
 	}
-	prog, err := newProgressOutput("Receiving objects", o.progressFD)
+	bar, clearBar := progressBar("Receiving objects")
+	fdProgress, err := progressFD(o.progressFD)
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 		Refs: refs, Depth: o.depth, CommitMetadataOnly: o.commitOnly, Subpaths: o.subpaths,
 		Remote: name, DisableVerifyBindings: o.disableBindings, TimestampCheck: o.timestampCheck,
 		Verify: verify.Commit, RequireDelta: o.requireDeltas, DryRun: o.dryRun,
-		Progress: prog.Func(), LocalCaches: caches,
+		Progress: bothProgress(bar, fdProgress), LocalCaches: caches,
 		// What arrived survives even kill -9: the next pull fetches the rest.
 		Checkpoint: time.Second,
 		Trusted:    (local && !o.untrusted) || (!local && o.httpTrusted && !o.untrusted),
@@ -162,7 +164,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	}
 	start := time.Now()
 	res, err := pull.Pull(ctx, r, src, opts)
-	prog.Done()
+	clearBar()
 	if err != nil {
 		return err
 	}
@@ -176,7 +178,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	if o.dryRun {
 		return nil
 	}
-	if prog.bar != nil {
+	if term.IsTerminal(os.Stdout.Fd()) {
 		// On a terminal ostree shows each GPG verification.
 		for _, v := range found.found {
 			if v.GPG != nil {

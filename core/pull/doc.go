@@ -12,7 +12,7 @@
 // fetched again, and a pull that fails keeps what it verified, so the
 // next one resumes.
 //
-// It must not know how a source stores or transports objects (that is
-// the Source's business: loose files, HTTP, delta parts), nor print:
-// progress goes out as core/progress events.
+// It owns the pull algorithm, not storage (core/repo) nor transport (a
+// new place to pull from is a new Source: loose files, HTTP, delta
+// parts). It never prints; progress goes out as core/progress events.
 package pull

@@ -10,8 +10,10 @@ import (
 	"strings"
 
 	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
 )
 
 // Errors returned by this package; their messages are ostree's.
@@ -58,7 +60,7 @@ type Remote struct {
 	// File is the remotes.d file it came from; "" for the repository's
 	// config.
 	File    string
-	options *repo.KeyFile // the group alone, values unescaped by Option
+	options *keyfile.File // the group alone, values unescaped by Option
 }
 
 // Group is the key-file group name of a remote.
@@ -122,7 +124,7 @@ func groupRemote(group string) (string, bool) {
 func List(r *repo.Repo, w Where) ([]*Remote, error) {
 	var out []*Remote
 	seen := map[string]bool{}
-	add := func(kf *repo.KeyFile, file string) error {
+	add := func(kf *keyfile.File, file string) error {
 		for _, g := range kf.Groups() {
 			name, ok := groupRemote(g)
 			if !ok {
@@ -153,7 +155,7 @@ func List(r *repo.Repo, w Where) ([]*Remote, error) {
 			if err != nil {
 				return nil, fmt.Errorf("remote: %w", err)
 			}
-			kf, err := repo.ParseKeyFile(data)
+			kf, err := keyfile.Parse(data)
 			if err != nil {
 				return nil, fmt.Errorf("Failed to parse %s: %w", p, err)
 			}
@@ -167,8 +169,8 @@ func List(r *repo.Repo, w Where) ([]*Remote, error) {
 }
 
 // extract copies one group of kf into a key file of its own.
-func extract(kf *repo.KeyFile, group string) *repo.KeyFile {
-	out, _ := repo.ParseKeyFile(nil)
+func extract(kf *keyfile.File, group string) *keyfile.File {
+	out, _ := keyfile.Parse(nil)
 	for _, k := range kf.Keys(group) {
 		v, _ := kf.Get(group, k)
 		out.Set(group, k, v)
@@ -180,7 +182,7 @@ func extract(kf *repo.KeyFile, group string) *repo.KeyFile {
 // file:// URL stands for a remote of its own with no options.
 func Get(r *repo.Repo, w Where, name string) (*Remote, error) {
 	if isFileName(name) {
-		kf, _ := repo.ParseKeyFile(nil)
+		kf, _ := keyfile.Parse(nil)
 		return &Remote{Name: name, options: kf}, nil
 	}
 	all, err := List(r, w)
@@ -247,7 +249,7 @@ func Add(ctx context.Context, r *repo.Repo, w Where, o AddOptions) error {
 		return err
 	}
 	g := Group(o.Name)
-	opts, _ := repo.ParseKeyFile(nil)
+	opts, _ := keyfile.Parse(nil)
 	if u, ok := strings.CutPrefix(o.URL, "metalink="); ok {
 		opts.Set(g, "metalink", u)
 	} else {
@@ -278,8 +280,8 @@ func Add(ctx context.Context, r *repo.Repo, w Where, o AddOptions) error {
 		if !ok {
 			return fmt.Errorf("Failed to parse KEYTYPE=[inline|file]:DATA in %s", spec)
 		}
-		if engine != "ed25519" {
-			return errors.New("Requested signature type is not implemented")
+		if _, err := sign.NewEngineVerifier(engine); err != nil {
+			return err // "Requested signature type is not implemented"
 		}
 		how, key, _ := strings.Cut(rest, ":")
 		switch how {
@@ -311,10 +313,7 @@ func Add(ctx context.Context, r *repo.Repo, w Where, o AddOptions) error {
 			return fsutil.WriteFileAtomic(filepath.Join(dir, o.Name+".conf"), opts.Bytes(), 0o644, r.Fsync())
 		}
 	}
-	kf, err := repo.ParseKeyFile(r.Config().Bytes()) // a copy to change
-	if err != nil {
-		return err
-	}
+	kf := r.Config() // a copy to change
 	for _, k := range opts.Keys(g) {
 		v, _ := opts.Get(g, k)
 		kf.Set(g, k, v)
@@ -341,10 +340,7 @@ func Delete(ctx context.Context, r *repo.Repo, w Where, name string, ifExists bo
 			return fmt.Errorf("remote: %w", err)
 		}
 	} else {
-		kf, err := repo.ParseKeyFile(r.Config().Bytes())
-		if err != nil {
-			return err
-		}
+		kf := r.Config()
 		if kf.DeleteGroup(Group(name)) {
 			if err := r.SaveConfig(ctx, kf); err != nil {
 				return err

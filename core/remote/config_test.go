@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/remote"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
@@ -66,7 +67,7 @@ func TestRemotesDir(t *testing.T) {
 		t.Fatalf("vendor.conf still there: %v", err)
 	}
 	// core.add-remotes-config-dir=false keeps new remotes in the config.
-	kf, _ := repo.ParseKeyFile(r.Config().Bytes())
+	kf, _ := keyfile.Parse(r.Config().Bytes())
 	kf.Set("core", "add-remotes-config-dir", "false")
 	if err := r.SaveConfig(ctx, kf); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/fetch"
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/pull"
@@ -417,7 +418,7 @@ func TestTLSFailure(t *testing.T) {
 	}
 	// tls-permissive, as the remote option says, gets through.
 	ctx := context.Background()
-	kf, _ := repo.ParseKeyFile(dst.Config().Bytes())
+	kf, _ := keyfile.Parse(dst.Config().Bytes())
 	kf.Set(remote.Group("tlsremote"), "tls-permissive", "true")
 	if err := dst.SaveConfig(ctx, kf); err != nil {
 		t.Fatal(err)

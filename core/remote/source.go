@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/groveos/grove/core/fetch"
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/pull"
 	"github.com/groveos/grove/core/repo"
@@ -160,7 +161,7 @@ func (s *Source) checkMode(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("remote %s: %w", s.remote.Name, err)
 		}
-		kf, err := repo.ParseKeyFile(resp.Data)
+		kf, err := keyfile.Parse(resp.Data)
 		if err != nil {
 			return fmt.Errorf("remote %s: config: %w", s.remote.Name, err)
 		}
