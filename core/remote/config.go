@@ -277,7 +277,7 @@ func Add(ctx context.Context, r *repo.Repo, w Where, o AddOptions) error {
 	var engines []string
 	for _, spec := range o.SignVerify {
 		engine, rest, ok := strings.Cut(spec, "=")
-		if !ok {
+		if !ok || engine == "" {
 			return fmt.Errorf("Failed to parse KEYTYPE=[inline|file]:DATA in %s", spec)
 		}
 		if _, err := sign.NewEngineVerifier(engine); err != nil {
