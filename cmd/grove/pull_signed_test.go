@@ -45,6 +45,7 @@ func TestSignedPullFromOstree(t *testing.T) {
 		{"remote", "gpg-list-keys", "origin"},
 		{"remote", "gpg-list-keys", "nosuchremote"},
 		{"remote", "summary", "origin"},
+		{"remote", "summary", "--raw", "origin"},
 		{"remote", "refs", "origin"},
 	} {
 		oOut, oErr, oCode := inspRun(t, "ostree", append([]string{"--repo=" + twins["ostree"]}, s...)...)

@@ -356,6 +356,14 @@ func TestPullTransportOptions(t *testing.T) {
 	}
 	grove(t, "--repo="+dst, "pull", "origin", "os/main@"+c1) // without it, allowed
 
+	// A file:// remote reads the repository directly.
+	dst = client("local", "file://"+pub)
+	out = grove(t, "--repo="+dst, "pull", "local", "os/main")
+	if !strings.HasSuffix(out, "content written\n") || !strings.Contains(out, "content objects imported") {
+		t.Errorf("file:// status line %q", out)
+	}
+	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
+
 	// --dry-run needs static deltas.
 	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "--dry-run", "origin", "os/main"); err == nil || inspLastLine(errOut) != "error: --dry-run requires --require-static-deltas" {
 		t.Errorf("--dry-run: %v %q", err, errOut)

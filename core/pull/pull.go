@@ -489,7 +489,8 @@ func (p *puller) commit(ctx context.Context, j metaJob) error {
 			return err
 		}
 	}
-	if !have && j.ref != "" && p.opts.Delta != nil {
+	// A delta is for whole commits: not for --commit-metadata-only.
+	if !have && j.ref != "" && p.opts.Delta != nil && !p.opts.CommitMetadataOnly {
 		from, _ := p.dst.ReadRef(ctx, p.opts.Remote, j.ref)
 		applied, err := p.opts.Delta(ctx, DeltaRequest{
 			Src: p.src, Tx: p.tx, Ref: j.ref, From: from, To: sum,
