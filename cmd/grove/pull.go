@@ -156,7 +156,7 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 		Verify: verify.Commit, RequireDelta: o.requireDeltas, DryRun: o.dryRun,
 		Progress: bothProgress(bar, fdProgress), LocalCaches: caches,
 		// What arrived survives even kill -9: the next pull fetches the rest.
-		Checkpoint: time.Second,
+		Checkpoint: 2 * time.Second,
 		Trusted:    (local && !o.untrusted) || (!local && o.httpTrusted && !o.untrusted),
 	}
 	if o.mirror {

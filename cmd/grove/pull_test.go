@@ -3,8 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -368,4 +376,70 @@ func TestPullTransportOptions(t *testing.T) {
 	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "--dry-run", "origin", "os/main"); err == nil || inspLastLine(errOut) != "error: --dry-run requires --require-static-deltas" {
 		t.Errorf("--dry-run: %v %q", err, errOut)
 	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key as PEM files.
+func selfSigned(t *testing.T) (cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "grove test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key = dir+"/cert.pem", dir+"/key.pem"
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
+	return cert, key
+}
+
+// TestPullOverHTTPS: grove serve --tls-cert/--tls-key; a client trusting
+// the certificate through tls-ca-path pulls, one without it is refused
+// (naming the certificate problem), tls-permissive gets through; ostree
+// pulls with tls-ca-path too.
+func TestPullOverHTTPS(t *testing.T) {
+	t.Parallel()
+	pub, _, c2 := publishFixture(t)
+	cert, key := selfSigned(t)
+	url := groveServe(t, pub, "--tls-cert="+cert, "--tls-key="+key)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("served at %s", url)
+	}
+	for _, tc := range []struct {
+		set string
+		ok  bool
+	}{{"--set=tls-ca-path=" + cert, true}, {"--set=x=y", false}, {"--set=tls-permissive=true", true}} {
+		dst := t.TempDir() + "/dst"
+		grove(t, "--repo="+dst, "init", "--mode=bare-user")
+		grove(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", tc.set, "origin", url)
+		_, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "os/main")
+		if (err == nil) != tc.ok || (!tc.ok && !strings.Contains(errOut, "certificate")) {
+			t.Errorf("%s: %v %s", tc.set, err, errOut)
+		}
+		if tc.ok {
+			if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
+				t.Errorf("%s: %s", tc.set, got)
+			}
+		}
+	}
+	dst := t.TempDir() + "/ostree"
+	repotest.Ostree(t, "--repo="+dst, "init", "--mode=bare-user")
+	repotest.Ostree(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "--set=tls-ca-path="+cert, "origin", url)
+	if out, err := repotest.OstreeErr(t, "--repo="+dst, "pull", "origin", "os/main"); err != nil {
+		t.Fatalf("ostree pull over https: %v\n%s", err, out)
+	}
+	repotest.Ostree(t, "--repo="+dst, "fsck")
 }
