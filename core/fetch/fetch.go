@@ -351,10 +351,12 @@ func (c *Client) once(ctx context.Context, u *url.URL, req Request, fn func(*bod
 	if req.Max > 0 && b.size > req.Max {
 		return &Error{URL: u.String(), Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, b.size, req.Max)}
 	}
-	// A server that stops sending must not hang the pull: no byte for
-	// StallTimeout cancels the request.
+	// A server that stops sending must not hang the pull: waiting
+	// StallTimeout for the next bytes cancels the request. (Only time
+	// spent waiting counts: a consumer busy writing is not a stall.)
 	b.stall = c.opts.StallTimeout
-	b.timer = time.AfterFunc(b.stall, func() { cancel(ErrStalled) })
+	b.timer = time.AfterFunc(time.Hour, func() { cancel(ErrStalled) })
+	b.timer.Stop()
 	b.cause = func() error { return context.Cause(ctx) }
 	defer b.timer.Stop()
 	if err := fn(b); err != nil {
@@ -426,12 +428,15 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) {
+	if b.timer != nil {
+		b.timer.Reset(b.stall)
+	}
 	n, err := b.rc.Read(p)
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 	if n > 0 {
 		b.count.Add(int64(n))
-		if b.timer != nil {
-			b.timer.Reset(b.stall)
-		}
 	}
 	if err != nil && err != io.EOF {
 		if b.cause != nil && errors.Is(b.cause(), ErrStalled) {

@@ -427,3 +427,30 @@ func TestProxy(t *testing.T) {
 		t.Errorf("proxy asked for %v", got)
 	}
 }
+
+// TestSlowConsumerIsNotAStall: a caller that takes longer than the stall
+// timeout between reads does not get its transfer cancelled.
+func TestSlowConsumerIsNotAStall(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Repeat([]byte("z"), 1<<20))
+	}))
+	defer srv.Close()
+	c := newClient(t, Options{Retries: 0, StallTimeout: 50 * time.Millisecond})
+	err := c.Stream(context.Background(), mirrors(t, srv.URL), "f", 0, func(r io.Reader, size int64) error {
+		buf := make([]byte, 256<<10)
+		for {
+			_, err := r.Read(buf)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			time.Sleep(80 * time.Millisecond) // a consumer slower than the stall timeout
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
