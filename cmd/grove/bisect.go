@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/groveos/grove/core/bisect"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newBisectCmd) }
+
+func newBisectCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bisect start|good|bad|skip|terms|log|replay|reset|run|visualize …",
+		Short: "Use binary search to find the commit that introduced a change",
+		Long: `Find the first commit in a branch's history whose tree behaves differently, as git bisect
+does: mark a bad (new) commit and a good (old) one, then test the commit grove picks
+and say good, bad or skip until the first bad commit is found, or let "bisect run"
+test each one with a command. With --term-old/--term-new other words replace good
+and bad (e.g. fast and slow); "old" and "new" always work. The state lives in the
+repository (state/bisect/), so a bisect survives restarts.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			// A mark with the bisect's own terms (fast, slow, …).
+			return runBisectMark(cmd, args[0], args[1:])
+		},
+	}
+	cmd.AddCommand(newBisectStartCmd(), newBisectTermsCmd(), newBisectLogCmd(), newBisectReplayCmd(),
+		newBisectResetCmd(), newBisectRunCmd(), newBisectVisualizeCmd())
+	for _, m := range []struct{ word, use, short string }{
+		{"good", "good [REV…]", "Mark commits good (old): the commit under test when none is named"},
+		{"bad", "bad [REV]", "Mark a commit bad (new): the commit under test when none is named"},
+		{"old", "old [REV…]", "Mark commits in the old state (whatever the terms)"},
+		{"new", "new [REV]", "Mark a commit in the new state (whatever the terms)"},
+		{"skip", "skip [REV|REV..REV…]", "Mark commits untestable: the commit under test when none is named"},
+	} {
+		word := m.word
+		cmd.AddCommand(&cobra.Command{
+			Use: m.use, Short: m.short, Args: cobra.ArbitraryArgs,
+			RunE: func(cmd *cobra.Command, args []string) error { return runBisectMark(cmd, word, args) },
+		})
+	}
+	return cmd
+}
+
+// bisectSession is an open repository with its bisect store locked.
+type bisectSession struct {
+	r      *repo.Repo
+	store  *bisect.Store
+	unlock func()
+}
+
+func openBisect(ctx context.Context) (*bisectSession, error) {
+	r, err := openRepo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	store := bisect.StoreAt(r.Path())
+	unlock, err := store.Lock()
+	if err != nil {
+		return nil, err
+	}
+	return &bisectSession{r: r, store: store, unlock: unlock}, nil
+}
+
+// resolveCommit resolves rev to a commit the repository has.
+func resolveCommit(ctx context.Context, r *repo.Repo, rev string) (oid.Checksum, error) {
+	sum, err := r.ResolveRev(ctx, rev)
+	if err != nil {
+		return sum, err
+	}
+	if _, err := r.LoadCommit(ctx, sum); err != nil {
+		if errors.Is(err, repo.ErrNotFound) {
+			return sum, fmt.Errorf("bisect: %s: commit %s is not in the repository", rev, sum)
+		}
+		return sum, err
+	}
+	return sum, nil
+}
+
+func resolveCommits(ctx context.Context, r *repo.Repo, revs []string) ([]oid.Checksum, error) {
+	out := make([]oid.Checksum, 0, len(revs))
+	for _, rev := range revs {
+		sum, err := resolveCommit(ctx, r, rev)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sum)
+	}
+	return out, nil
+}
+
+// expandRange turns A..B into the commits after A up to B (B's parent
+// chain back to, not including, A), as git rev-list A..B on a linear
+// history.
+func expandRange(ctx context.Context, r *repo.Repo, spec string) ([]oid.Checksum, error) {
+	from, to, _ := strings.Cut(spec, "..")
+	a, err := resolveCommit(ctx, r, from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := resolveCommit(ctx, r, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []oid.Checksum
+	for cur := b; cur != a; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := r.LoadCommit(ctx, cur)
+		if err != nil {
+			return nil, fmt.Errorf("bisect: %s: %w", spec, err)
+		}
+		out = append(out, cur)
+		if !c.HasParent() {
+			return nil, fmt.Errorf("bisect: %s: %s is not an ancestor of %s", spec, a, b)
+		}
+		cur = c.Parent
+	}
+	return out, nil
+}
+
+func newBisectStartCmd() *cobra.Command {
+	var oldTerm, newTerm string
+	cmd := &cobra.Command{
+		Use:   "start [--term-old=TERM --term-new=TERM] [BAD [GOOD…]]",
+		Short: "Start a bisect (ending any bisect in progress)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := openBisect(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.unlock()
+			terms := bisect.Terms{Old: oldTerm, New: newTerm}
+			if err := terms.Validate(); err != nil {
+				return err
+			}
+			sums, err := resolveCommits(ctx, s.r, args)
+			if err != nil {
+				return err
+			}
+			var bad oid.Checksum
+			var goods []oid.Checksum
+			if len(sums) > 0 {
+				bad, goods = sums[0], sums[1:]
+			}
+			st, step, err := bisect.Start(ctx, s.r, terms, bad, goods)
+			if err != nil {
+				return err
+			}
+			if err := s.store.Save(st); err != nil {
+				return err
+			}
+			return printStep(ctx, cmd.OutOrStdout(), s.r, st, step)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&oldTerm, "term-old", "good", "Word for the old state")
+	f.StringVar(&oldTerm, "term-good", "good", "Same as --term-old")
+	f.StringVar(&newTerm, "term-new", "bad", "Word for the new state")
+	f.StringVar(&newTerm, "term-bad", "bad", "Same as --term-new")
+	return cmd
+}
+
+// runBisectMark marks commits with word: a term, old/new or skip.
+func runBisectMark(cmd *cobra.Command, word string, args []string) error {
+	ctx := cmd.Context()
+	s, err := openBisect(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.unlock()
+	st, err := s.store.Load()
+	if err != nil {
+		return err
+	}
+	v, ok := st.Terms.Verdict(word)
+	if !ok {
+		if word == "good" || word == "bad" {
+			return fmt.Errorf("bisect: invalid command: you're currently in a %s/%s bisect", st.Terms.New, st.Terms.Old)
+		}
+		return fmt.Errorf("bisect: unknown command %q (the terms are %s and %s)", word, st.Terms.Old, st.Terms.New)
+	}
+	var sums []oid.Checksum
+	for _, a := range args {
+		if v == bisect.Skip && strings.Contains(a, "..") {
+			rng, err := expandRange(ctx, s.r, a)
+			if err != nil {
+				return err
+			}
+			sums = append(sums, rng...)
+			continue
+		}
+		sum, err := resolveCommit(ctx, s.r, a)
+		if err != nil {
+			return err
+		}
+		sums = append(sums, sum)
+	}
+	if v == bisect.Skip && len(args) > 0 && len(sums) == 0 {
+		return nil // an empty range
+	}
+	next, step, err := st.Mark(ctx, s.r, v, sums...)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Save(next); err != nil {
+		return err
+	}
+	return printStep(ctx, cmd.OutOrStdout(), s.r, next, step)
+}
+
+func newBisectTermsCmd() *cobra.Command {
+	var oldOnly, newOnly bool
+	cmd := &cobra.Command{
+		Use:   "terms [--term-old | --term-new]",
+		Short: "Show the words of the bisect in progress",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := openRepo(cmd.Context())
+			if err != nil {
+				return err
+			}
+			st, err := bisect.StoreAt(r.Path()).Load()
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			switch {
+			case oldOnly && newOnly:
+				return errors.New("bisect terms: --term-old and --term-new exclude each other")
+			case oldOnly:
+				fmt.Fprintln(w, st.Terms.Old)
+			case newOnly:
+				fmt.Fprintln(w, st.Terms.New)
+			default:
+				fmt.Fprintf(w, "Your current terms are %s for the old state\nand %s for the new state.\n", st.Terms.Old, st.Terms.New)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&oldOnly, "term-old", false, "Print the old term only")
+	f.BoolVar(&oldOnly, "term-good", false, "Same as --term-old")
+	f.BoolVar(&newOnly, "term-new", false, "Print the new term only")
+	f.BoolVar(&newOnly, "term-bad", false, "Same as --term-new")
+	return cmd
+}
+
+func newBisectLogCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "log",
+		Short: "Print the bisect log (replayable with bisect replay)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := openRepo(cmd.Context())
+			if err != nil {
+				return err
+			}
+			st, err := bisect.StoreAt(r.Path()).Load()
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			for _, l := range st.Log {
+				fmt.Fprintln(w, l)
+			}
+			return nil
+		},
+	}
+}
+
+func newBisectReplayCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "replay FILE",
+		Short: "Start over and apply the marks of a bisect log (- for standard input)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := openBisect(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.unlock()
+			var in io.Reader = cmd.InOrStdin()
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return fmt.Errorf("bisect: replay: %w", err)
+				}
+				defer f.Close()
+				in = f
+			}
+			st, step, err := bisect.Replay(ctx, s.r, args[0], in, func(ctx context.Context, rev string) (oid.Checksum, error) {
+				return resolveCommit(ctx, s.r, rev)
+			})
+			if err != nil {
+				return err
+			}
+			if err := s.store.Save(st); err != nil {
+				return err
+			}
+			return printStep(ctx, cmd.OutOrStdout(), s.r, st, step)
+		},
+	}
+}
+
+func newBisectResetCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset",
+		Short: "End the bisect: remove its state and scratch trees",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openBisect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.unlock()
+			if !s.store.Active() {
+				fmt.Fprintln(cmd.OutOrStdout(), "We are not bisecting.")
+			}
+			return s.store.Remove()
+		},
+	}
+}
