@@ -202,7 +202,18 @@ func benchRow(o *options, e *env, r row, scratch string) *result {
 		syscall.Sync()
 		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 		defer cancel()
-		m := execTimed(ctx, bin, r.Cmds(e, dir), dir)
+		cmds := r.Cmds(e, dir)
+		if side == "grove" && r.GroveCmds != nil {
+			cmds = r.GroveCmds(e, dir)
+		}
+		m := execTimed(ctx, bin, cmds, dir)
+		if m.Err == nil && side == "grove" && r.PerStep != nil {
+			if n, err := r.PerStep(dir); err != nil {
+				m.Err = err
+			} else if n > 0 {
+				m.Wall /= time.Duration(n)
+			}
+		}
 		var ref string
 		if m.Err == nil && r.Ref != "" {
 			refPath := filepath.Join(dir, "repo", "refs", "heads", r.Ref)

@@ -99,6 +99,17 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 			cmds = append(cmds, "`"+shellJoin(c)+"`")
 		}
 		w("- %s: %s\n", r.Row.Name, strings.Join(cmds, " ; "))
+		if r.Row.GroveCmds != nil {
+			var gcmds []string
+			for _, c := range r.Row.GroveCmds(&env{Ostree: o.ostree, Grove: "GROVE", Tree: "TREE", Fx: "FX"}, "DIR") {
+				gcmds = append(gcmds, "`"+shellJoin(c)+"`")
+			}
+			w("  (grove runs %s instead", strings.Join(gcmds, " ; "))
+			if r.Row.PerStep != nil {
+				w(", its time divided by the steps it reports")
+			}
+			w(")\n")
+		}
 	}
 	return b.String()
 }

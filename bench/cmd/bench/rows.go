@@ -65,6 +65,10 @@ func (e *env) need(name string) error {
 		}
 	case "history":
 		err = e.buildHistory()
+	case "bisect-history":
+		if err = e.need("bare-user"); err == nil {
+			err = e.buildBisectHistory()
+		}
 	case "published":
 		if err = e.need("archive"); err == nil {
 			err = e.buildPublished()
@@ -233,6 +237,12 @@ type row struct {
 	// Check, when set, adds notes from the measured result (absolute
 	// targets such as objects per second).
 	Check func(e *env, r *result) []string
+	// GroveCmds, when set, are grove's command lines instead of Cmds (a
+	// grove verb measured against a different ostree one).
+	GroveCmds func(e *env, dir string) [][]string
+	// PerStep, when set, reads from the grove run's scratch dir how many
+	// steps its time covers; grove's time is divided by it.
+	PerStep func(dir string) (int, error)
 }
 
 func initRepo(mode string) func(e *env, dir string) error {
@@ -361,4 +371,4 @@ func rows() []row {
 }
 
 // allRows is every row: the local ones, then the network pulls.
-func allRows() []row { return append(rows(), pullRows()...) }
+func allRows() []row { return append(append(rows(), pullRows()...), bisectRows()...) }
