@@ -10,7 +10,9 @@ import (
 
 	"github.com/groveos/grove/core/bisect"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/remote"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/trial"
 	"github.com/spf13/cobra"
 )
 
@@ -58,6 +60,49 @@ type bisectSession struct {
 	r      *repo.Repo
 	store  *bisect.Store
 	unlock func()
+	where  remote.Where // where the repository's remotes are kept
+	// l reads commits: the repository, or a fetcher when the bisect
+	// fetches from a remote (set by use).
+	l       bisect.Loader
+	fetcher *trial.Fetcher
+}
+
+// use sets the session up for st: commits come through a fetcher when
+// st names a remote.
+func (s *bisectSession) use(remoteName string) error {
+	s.l, s.fetcher = s.r, nil
+	if remoteName == "" {
+		return nil
+	}
+	f, err := trial.NewFetcher(s.r, s.where, remoteName, nil)
+	if err != nil {
+		return err
+	}
+	s.l, s.fetcher = f, f
+	return nil
+}
+
+// ensureTrees makes sure the trees of commits are in the repository
+// (fetching them when the bisect fetches).
+func (s *bisectSession) ensureTrees(ctx context.Context, commits ...oid.Checksum) error {
+	if s.fetcher == nil {
+		return nil
+	}
+	for _, c := range commits {
+		if err := s.fetcher.EnsureTree(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load reads the state and sets the session up for it.
+func (s *bisectSession) load() (*bisect.State, error) {
+	st, err := s.store.Load()
+	if err != nil {
+		return nil, err
+	}
+	return st, s.use(st.Remote)
 }
 
 func openBisect(ctx context.Context) (*bisectSession, error) {
@@ -70,16 +115,27 @@ func openBisect(ctx context.Context) (*bisectSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bisectSession{r: r, store: store, unlock: unlock}, nil
+	return &bisectSession{r: r, store: store, unlock: unlock, l: r}, nil
 }
 
-// resolveCommit resolves rev to a commit the repository has.
-func resolveCommit(ctx context.Context, r *repo.Repo, rev string) (oid.Checksum, error) {
+// peekBisect is openBisect without the lock, for verbs that only read
+// (they may run beside a bisect run).
+func peekBisect(ctx context.Context) (*bisectSession, error) {
+	r, err := openRepo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &bisectSession{r: r, store: bisect.StoreAt(r.Path()), unlock: func() {}, l: r}, nil
+}
+
+// resolveCommit resolves rev to a commit the repository has (or l
+// fetches).
+func resolveCommit(ctx context.Context, r *repo.Repo, l bisect.Loader, rev string) (oid.Checksum, error) {
 	sum, err := r.ResolveRev(ctx, rev)
 	if err != nil {
 		return sum, err
 	}
-	if _, err := r.LoadCommit(ctx, sum); err != nil {
+	if _, err := l.LoadCommit(ctx, sum); err != nil {
 		if errors.Is(err, repo.ErrNotFound) {
 			return sum, fmt.Errorf("bisect: %s: commit %s is not in the repository", rev, sum)
 		}
@@ -88,10 +144,10 @@ func resolveCommit(ctx context.Context, r *repo.Repo, rev string) (oid.Checksum,
 	return sum, nil
 }
 
-func resolveCommits(ctx context.Context, r *repo.Repo, revs []string) ([]oid.Checksum, error) {
+func resolveCommits(ctx context.Context, r *repo.Repo, l bisect.Loader, revs []string) ([]oid.Checksum, error) {
 	out := make([]oid.Checksum, 0, len(revs))
 	for _, rev := range revs {
-		sum, err := resolveCommit(ctx, r, rev)
+		sum, err := resolveCommit(ctx, r, l, rev)
 		if err != nil {
 			return nil, err
 		}
@@ -103,13 +159,13 @@ func resolveCommits(ctx context.Context, r *repo.Repo, revs []string) ([]oid.Che
 // expandRange turns A..B into the commits after A up to B (B's parent
 // chain back to, not including, A), as git rev-list A..B on a linear
 // history.
-func expandRange(ctx context.Context, r *repo.Repo, spec string) ([]oid.Checksum, error) {
+func expandRange(ctx context.Context, r *repo.Repo, l bisect.Loader, spec string) ([]oid.Checksum, error) {
 	from, to, _ := strings.Cut(spec, "..")
-	a, err := resolveCommit(ctx, r, from)
+	a, err := resolveCommit(ctx, r, l, from)
 	if err != nil {
 		return nil, err
 	}
-	b, err := resolveCommit(ctx, r, to)
+	b, err := resolveCommit(ctx, r, l, to)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +174,7 @@ func expandRange(ctx context.Context, r *repo.Repo, spec string) ([]oid.Checksum
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c, err := r.LoadCommit(ctx, cur)
+		c, err := l.LoadCommit(ctx, cur)
 		if err != nil {
 			return nil, fmt.Errorf("bisect: %s: %w", spec, err)
 		}
@@ -132,10 +188,13 @@ func expandRange(ctx context.Context, r *repo.Repo, spec string) ([]oid.Checksum
 }
 
 func newBisectStartCmd() *cobra.Command {
-	var oldTerm, newTerm string
+	var oldTerm, newTerm, remoteName string
 	cmd := &cobra.Command{
-		Use:   "start [--term-old=TERM --term-new=TERM] [BAD [GOOD…]]",
+		Use:   "start [--term-old=TERM --term-new=TERM] [--remote=REMOTE] [BAD [GOOD…]]",
 		Short: "Start a bisect (ending any bisect in progress)",
+		Long: `Start a bisect, ending any bisect in progress. BAD and GOOD may be marked now or later.
+With --remote, commits the repository lacks are fetched from REMOTE as they are needed:
+the history as commit objects only, and the trees of the commits tested.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := openBisect(ctx)
@@ -147,23 +206,25 @@ func newBisectStartCmd() *cobra.Command {
 			if err := terms.Validate(); err != nil {
 				return err
 			}
-			sums, err := resolveCommits(ctx, s.r, args)
+			if err := s.use(remoteName); err != nil {
+				return err
+			}
+			sums, err := resolveCommits(ctx, s.r, s.l, args)
 			if err != nil {
 				return err
 			}
-			var bad oid.Checksum
-			var goods []oid.Checksum
+			o := bisect.StartOptions{Terms: terms, Remote: remoteName}
 			if len(sums) > 0 {
-				bad, goods = sums[0], sums[1:]
+				o.Bad, o.Good = sums[0], sums[1:]
 			}
-			st, step, err := bisect.Start(ctx, s.r, terms, bad, goods)
+			st, step, err := bisect.StartWith(ctx, s.l, o)
 			if err != nil {
 				return err
 			}
 			if err := s.store.Save(st); err != nil {
 				return err
 			}
-			return printStep(ctx, cmd.OutOrStdout(), s.r, st, step)
+			return s.printStep(ctx, cmd.OutOrStdout(), st, step)
 		},
 	}
 	f := cmd.Flags()
@@ -171,6 +232,7 @@ func newBisectStartCmd() *cobra.Command {
 	f.StringVar(&oldTerm, "term-good", "good", "Same as --term-old")
 	f.StringVar(&newTerm, "term-new", "bad", "Word for the new state")
 	f.StringVar(&newTerm, "term-bad", "bad", "Same as --term-new")
+	f.StringVar(&remoteName, "remote", "", "Fetch the commits the repository lacks from this remote")
 	return cmd
 }
 
@@ -182,7 +244,7 @@ func runBisectMark(cmd *cobra.Command, word string, args []string) error {
 		return err
 	}
 	defer s.unlock()
-	st, err := s.store.Load()
+	st, err := s.load()
 	if err != nil {
 		return err
 	}
@@ -196,14 +258,14 @@ func runBisectMark(cmd *cobra.Command, word string, args []string) error {
 	var sums []oid.Checksum
 	for _, a := range args {
 		if v == bisect.Skip && strings.Contains(a, "..") {
-			rng, err := expandRange(ctx, s.r, a)
+			rng, err := expandRange(ctx, s.r, s.l, a)
 			if err != nil {
 				return err
 			}
 			sums = append(sums, rng...)
 			continue
 		}
-		sum, err := resolveCommit(ctx, s.r, a)
+		sum, err := resolveCommit(ctx, s.r, s.l, a)
 		if err != nil {
 			return err
 		}
@@ -212,14 +274,14 @@ func runBisectMark(cmd *cobra.Command, word string, args []string) error {
 	if v == bisect.Skip && len(args) > 0 && len(sums) == 0 {
 		return nil // an empty range
 	}
-	next, step, err := st.Mark(ctx, s.r, v, sums...)
+	next, step, err := st.Mark(ctx, s.l, v, sums...)
 	if err != nil {
 		return err
 	}
 	if err := s.store.Save(next); err != nil {
 		return err
 	}
-	return printStep(ctx, cmd.OutOrStdout(), s.r, next, step)
+	return s.printStep(ctx, cmd.OutOrStdout(), next, step)
 }
 
 func newBisectTermsCmd() *cobra.Command {
@@ -303,8 +365,16 @@ func newBisectReplayCmd() *cobra.Command {
 				defer f.Close()
 				in = f
 			}
-			st, step, err := bisect.Replay(ctx, s.r, args[0], in, func(ctx context.Context, rev string) (oid.Checksum, error) {
-				return resolveCommit(ctx, s.r, rev)
+			// A log's start line may name a remote: read it first.
+			b, err := io.ReadAll(in)
+			if err != nil {
+				return fmt.Errorf("bisect: replay: %w", err)
+			}
+			if err := s.use(logRemote(string(b))); err != nil {
+				return err
+			}
+			st, step, err := bisect.Replay(ctx, s.l, args[0], strings.NewReader(string(b)), func(ctx context.Context, rev string) (oid.Checksum, error) {
+				return resolveCommit(ctx, s.r, s.l, rev)
 			})
 			if err != nil {
 				return err
@@ -312,9 +382,26 @@ func newBisectReplayCmd() *cobra.Command {
 			if err := s.store.Save(st); err != nil {
 				return err
 			}
-			return printStep(ctx, cmd.OutOrStdout(), s.r, st, step)
+			return s.printStep(ctx, cmd.OutOrStdout(), st, step)
 		},
 	}
+}
+
+// logRemote finds the --remote of a bisect log's last start line.
+func logRemote(log string) string {
+	name := ""
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "grove bisect start") {
+			continue
+		}
+		name = ""
+		for _, w := range strings.Fields(l) {
+			if v, ok := strings.CutPrefix(strings.Trim(w, "'"), "--remote="); ok {
+				name = v
+			}
+		}
+	}
+	return name
 }
 
 func newBisectResetCmd() *cobra.Command {

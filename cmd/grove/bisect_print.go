@@ -10,7 +10,6 @@ import (
 	"github.com/groveos/grove/core/dpkgdb"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
-	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/textual"
 )
 
@@ -37,12 +36,12 @@ func plural(n int, one, many string) string {
 }
 
 // printStep says where the bisect stands, as git does after each mark.
-func printStep(ctx context.Context, w io.Writer, r *repo.Repo, st *bisect.State, step *bisect.Step) error {
+func (s *bisectSession) printStep(ctx context.Context, w io.Writer, st *bisect.State, step *bisect.Step) error {
 	switch {
 	case step.Waiting():
 		fmt.Fprintf(w, "status: %s\n", step.Status(len(st.Good)))
 	case !step.FirstBad.IsZero():
-		return printCulprit(ctx, w, r, st.Terms, step)
+		return s.printCulprit(ctx, w, st.Terms, step)
 	case len(step.Possible) > 0:
 		printPossible(w, st.Terms, step)
 	default:
@@ -64,8 +63,11 @@ func printPossible(w io.Writer, t bisect.Terms, step *bisect.Step) {
 // printCulprit is the end of a bisect: the first bad commit as ostree log
 // shows it, the last good one, what changed between them and which
 // packages moved.
-func printCulprit(ctx context.Context, w io.Writer, r *repo.Repo, t bisect.Terms, step *bisect.Step) error {
-	rep, err := culprit.Build(ctx, r, step.LastGood(), step.FirstBad)
+func (s *bisectSession) printCulprit(ctx context.Context, w io.Writer, t bisect.Terms, step *bisect.Step) error {
+	if err := s.ensureTrees(ctx, step.LastGood(), step.FirstBad); err != nil {
+		return err
+	}
+	rep, err := culprit.Build(ctx, s.r, step.LastGood(), step.FirstBad)
 	if err != nil {
 		return err
 	}

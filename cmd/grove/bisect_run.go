@@ -61,13 +61,13 @@ func runBisectRun(cmd *cobra.Command, args []string, sb trial.Sandbox, writable 
 		return err
 	}
 	defer s.unlock()
-	st, err := s.store.Load()
+	st, err := s.load()
 	if err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()
 	tr, err := trial.New(ctx, s.r, s.store.ScratchDir(), trial.Options{
-		Command: args, Sandbox: sb, Writable: writable, Stdout: w, Stderr: cmd.ErrOrStderr(),
+		Command: args, Sandbox: sb, Writable: writable, Stdout: w, Stderr: cmd.ErrOrStderr(), Fetcher: s.fetcher,
 	})
 	if err != nil {
 		return fmt.Errorf("bisect run: %w", err)
@@ -97,7 +97,7 @@ func runBisectRun(cmd *cobra.Command, args []string, sb trial.Sandbox, writable 
 			fmt.Fprintf(w, "checking that the command runs at all, on the %s commit %s\n", st.Terms.Old, e.Commit)
 		}
 	}
-	final, step, err := bisect.Run(ctx, s.r, st, bisect.RunOptions{
+	final, step, err := bisect.Run(ctx, s.l, st, bisect.RunOptions{
 		Test:  tr.Test,
 		Save:  s.store.Save,
 		Event: event,
@@ -110,7 +110,7 @@ func runBisectRun(cmd *cobra.Command, args []string, sb trial.Sandbox, writable 
 	}
 	switch {
 	case !step.FirstBad.IsZero():
-		if err := printCulprit(ctx, w, s.r, final.Terms, step); err != nil {
+		if err := s.printCulprit(ctx, w, final.Terms, step); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "bisect found the first %s commit in %d %s (%d skipped)\n", final.Terms.New, tests, plural(tests, "test", "tests"), skips)
@@ -130,15 +130,15 @@ func newBisectVisualizeCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			r, err := openRepo(ctx)
+			s, err := peekBisect(ctx)
 			if err != nil {
 				return err
 			}
-			st, err := bisect.StoreAt(r.Path()).Load()
+			st, err := s.load()
 			if err != nil {
 				return err
 			}
-			step, err := st.Next(ctx, r)
+			step, err := st.Next(ctx, s.l)
 			if err != nil {
 				return err
 			}

@@ -368,3 +368,78 @@ func TestBisectReportPackages(t *testing.T) {
 		t.Errorf("the database's change is not listed:\n%s", out)
 	}
 }
+
+// TestBisectFetchesFromRemote: a client holding only the tip of a branch
+// bisects its history over HTTP (grove serve): the history arrives as
+// commit objects only, and trees only for the commits tested; the result
+// is the same, and the repository stays one ostree fsck accepts.
+func TestBisectFetchesFromRemote(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	up, err := repo.Create(ctx, filepath.Join(dir, "upstream"), repo.CreateOptions{Mode: repo.ModeArchive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, k = 200, 123
+	h, err := bisecttest.Build(ctx, up, bisecttest.Options{N: n, K: k, Ref: "os/stable", Untestable: []int{50},
+		Files: map[string][]byte{bisecttest.CheckerPath: bisecttest.Checker(t), "tmp/.keep": nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grove(t, "--repo="+up.Path(), "summary", "-u")
+	url := groveServe(t, up.Path())
+	client := filepath.Join(dir, "client")
+	grove(t, "--repo="+client, "init", "--mode=bare-user")
+	grove(t, "--repo="+client, "remote", "add", "--no-gpg-verify", "origin", url)
+	grove(t, "--repo="+client, "pull", "--depth=0", "origin", "os/stable")
+	cr := "--repo=" + client
+	if _, errOut, err := groveErr(t, cr, "bisect", "start", "origin:os/stable", h.Commits[0].String()); err == nil || !strings.Contains(errOut, "is not in the repository") {
+		t.Errorf("without --remote: %v %s", err, errOut)
+	}
+	out := grove(t, cr, "bisect", "start", "--remote=origin", "origin:os/stable", h.Commits[0].String())
+	if !strings.Contains(out, "Bisecting: ") {
+		t.Fatalf("start: %s", out)
+	}
+	out = grove(t, cr, "bisect", "run", "bisect-check")
+	if m := firstBadRe.FindStringSubmatch(out); m == nil || m[1] != h.Commits[k].String() {
+		t.Fatalf("first bad %v, want #%d:\n%s", m, k, out)
+	}
+	r, err := repo.Open(ctx, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := map[int]bool{}
+	for _, m := range testedRe.FindAllStringSubmatch(out, -1) {
+		tested[h.Index(oid.MustParse(m[1]))] = true
+	}
+	full := 0
+	for i, c := range h.Commits {
+		has, err := r.HasObject(ctx, oid.ObjectName{Checksum: c, Type: oid.Commit})
+		if err != nil || !has {
+			t.Fatalf("commit #%d not fetched: %v", i, err)
+		}
+		if !r.IsPartial(c) {
+			full++
+			if !tested[i] && i != n-1 && i != k-1 && i != k && i != 0 {
+				t.Errorf("commit #%d has its tree but was not tested", i)
+			}
+		}
+	}
+	if full > len(tested)+4 {
+		t.Errorf("%d full commits for %d tested", full, len(tested))
+	}
+	t.Logf("%d of %d commits fetched whole, %d tested", full, n, len(tested))
+	if repotest.NeedOstree(t) != "" {
+		if out, err := repotest.OstreeErr(t, "fsck", "--repo="+client); err != nil {
+			t.Errorf("ostree fsck: %v\n%s", err, out)
+		}
+	}
+	// Replay works through the remote too.
+	logFile := filepath.Join(dir, "log")
+	os.WriteFile(logFile, []byte(grove(t, cr, "bisect", "log")), 0o644)
+	grove(t, cr, "bisect", "reset")
+	if out := grove(t, cr, "bisect", "replay", logFile); !strings.Contains(out, h.Commits[k].String()+" is the first bad commit") {
+		t.Errorf("replay:\n%s", out)
+	}
+}

@@ -35,11 +35,11 @@ func newDBDiffCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			from, err := resolveCommit(ctx, r, args[0])
+			from, err := resolveCommit(ctx, r, r, args[0])
 			if err != nil {
 				return err
 			}
-			to, err := resolveCommit(ctx, r, args[1])
+			to, err := resolveCommit(ctx, r, r, args[1])
 			if err != nil {
 				return err
 			}
@@ -99,7 +99,7 @@ func newDBListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sum, err := resolveCommit(ctx, r, args[0])
+			sum, err := resolveCommit(ctx, r, r, args[0])
 			if err != nil {
 				return err
 			}

@@ -278,19 +278,48 @@ func (s *State) Next(ctx context.Context, l Loader) (*Step, error) {
 	return st, nil
 }
 
+// StartOptions describe a bisect to start.
+type StartOptions struct {
+	// Terms (zero for good/bad).
+	Terms Terms
+	// Bad and Good are the first marks (zero and nil for none yet).
+	Bad  oid.Checksum
+	Good []oid.Checksum
+	// Remote is where commits the repository lacks are fetched from (the
+	// Loader given does the fetching; this is recorded in the state and
+	// the log).
+	Remote string
+	// Admin is a sysroot bisect's bookkeeping.
+	Admin *Admin
+}
+
 // Start begins a bisect with terms (zero for good/bad), an optional bad
 // commit and any good ones, as `git bisect start BAD GOOD…` does.
 func Start(ctx context.Context, l Loader, terms Terms, bad oid.Checksum, goods []oid.Checksum) (*State, *Step, error) {
+	return StartWith(ctx, l, StartOptions{Terms: terms, Bad: bad, Good: goods})
+}
+
+// StartWith is Start with every option.
+func StartWith(ctx context.Context, l Loader, o StartOptions) (*State, *Step, error) {
+	terms, bad, goods := o.Terms, o.Bad, o.Good
 	if terms == (Terms{}) {
 		terms = DefaultTerms
 	}
 	if err := terms.Validate(); err != nil {
 		return nil, nil, err
 	}
-	s := &State{Terms: terms}
+	if o.Remote != "" {
+		if err := oid.ValidateRemote(o.Remote); err != nil {
+			return nil, nil, fmt.Errorf("bisect: remote %q: %w", o.Remote, err)
+		}
+	}
+	s := &State{Terms: terms, Remote: o.Remote, Admin: o.Admin}
 	args := []string{}
 	if terms != DefaultTerms {
 		args = append(args, "--term-old="+terms.Old, "--term-new="+terms.New)
+	}
+	if o.Remote != "" {
+		args = append(args, "--remote="+o.Remote)
 	}
 	if !bad.IsZero() {
 		c, err := load(ctx, l, bad, oid.Checksum{})

@@ -394,9 +394,9 @@ func TestReplay(t *testing.T) {
 
 // TestParseStartArgs reads git's start options.
 func TestParseStartArgs(t *testing.T) {
-	terms, revs, err := bisect.ParseStartArgs([]string{"--term-old", "fast", "--term-bad=slow", "--", "a", "b"})
-	if err != nil || terms != (bisect.Terms{Old: "fast", New: "slow"}) || !slices.Equal(revs, []string{"a", "b"}) {
-		t.Errorf("got %v %v %v", terms, revs, err)
+	o, revs, err := bisect.ParseStartArgs([]string{"--term-old", "fast", "--term-bad=slow", "--remote=origin", "--", "a", "b"})
+	if err != nil || o.Terms != (bisect.Terms{Old: "fast", New: "slow"}) || o.Remote != "origin" || !slices.Equal(revs, []string{"a", "b"}) {
+		t.Errorf("got %+v %v %v", o, revs, err)
 	}
 	for _, bad := range [][]string{{"--term-old"}, {"--frob"}, {"--term-new=good"}} {
 		if _, _, err := bisect.ParseStartArgs(bad); err == nil {

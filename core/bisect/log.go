@@ -121,11 +121,10 @@ func splitWords(line string) ([]string, error) {
 type Resolver func(ctx context.Context, rev string) (oid.Checksum, error)
 
 // ParseStartArgs reads `bisect start`'s arguments: --term-old/--term-good
-// and --term-new/--term-bad (as "--opt=V" or "--opt V"), then the bad
-// revision and good ones. "--" may end the options; paths after a second
-// "--" are not supported.
-func ParseStartArgs(args []string) (terms Terms, revs []string, err error) {
-	terms = DefaultTerms
+// and --term-new/--term-bad, --remote (each as "--opt=V" or "--opt V"),
+// then the bad revision and good ones. "--" may end the options.
+func ParseStartArgs(args []string) (o StartOptions, revs []string, err error) {
+	o.Terms = DefaultTerms
 	opts := true
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -140,28 +139,31 @@ func ParseStartArgs(args []string) (terms Terms, revs []string, err error) {
 		name, val, hasVal := strings.Cut(a, "=")
 		if !hasVal {
 			if i+1 >= len(args) {
-				return terms, nil, fmt.Errorf("%w: %s needs a value", ErrTerms, name)
+				return o, nil, fmt.Errorf("bisect: start: %s needs a value", name)
 			}
 			i++
 			val = args[i]
 		}
 		switch name {
 		case "--term-old", "--term-good":
-			terms.Old = val
+			o.Terms.Old = val
 		case "--term-new", "--term-bad":
-			terms.New = val
+			o.Terms.New = val
+		case "--remote":
+			o.Remote = val
 		default:
-			return terms, nil, fmt.Errorf("bisect: start: unknown option %s", name)
+			return o, nil, fmt.Errorf("bisect: start: unknown option %s", name)
 		}
 	}
-	if err := terms.Validate(); err != nil {
-		return terms, nil, err
+	if err := o.Terms.Validate(); err != nil {
+		return o, nil, err
 	}
-	return terms, revs, nil
+	return o, revs, nil
 }
 
 // Replay rebuilds a bisect from a log as `git bisect replay` does: each
-// "grove bisect start" begins afresh, marks are applied in order, comments
+// "grove bisect start" begins afresh (a sysroot bisect's bookkeeping is
+// not in the log: the caller carries it over), marks are applied in order, comments
 // and "terms" lines are passed over, anything else is an error naming the
 // line. Nothing is written: the caller saves the returned state (and
 // keeps the old one when Replay fails).
@@ -193,7 +195,7 @@ func Replay(ctx context.Context, l Loader, name string, in io.Reader, resolve Re
 		cmd, args := words[2], words[3:]
 		switch cmd {
 		case "start":
-			terms, revs, err := ParseStartArgs(args)
+			so, revs, err := ParseStartArgs(args)
 			if err != nil {
 				return fail(err)
 			}
@@ -203,12 +205,10 @@ func Replay(ctx context.Context, l Loader, name string, in io.Reader, resolve Re
 					return fail(err)
 				}
 			}
-			var bad oid.Checksum
-			var goods []oid.Checksum
 			if len(sums) > 0 {
-				bad, goods = sums[0], sums[1:]
+				so.Bad, so.Good = sums[0], sums[1:]
 			}
-			if st, step, err = Start(ctx, l, terms, bad, goods); err != nil {
+			if st, step, err = StartWith(ctx, l, so); err != nil {
 				return fail(err)
 			}
 		case "terms":

@@ -132,6 +132,10 @@ type State struct {
 	// Log is the bisect log, one line each, in git's format with
 	// checksums for revisions and "grove bisect" for "git bisect".
 	Log []string
+	// Remote, when set, is the remote that commits the repository lacks
+	// are fetched from (history as commit objects, trees of the commits
+	// tested).
+	Remote string
 	// Admin is the deployment bookkeeping of a sysroot bisect; nil for
 	// a bisect over a repository's history.
 	Admin *Admin
@@ -151,10 +155,6 @@ type Admin struct {
 	Pinned []DeploymentID `json:"pinned,omitempty"`
 	// Staged lists deployments the bisect created (to undeploy at the end).
 	Staged []DeploymentID `json:"staged,omitempty"`
-	// Remote and Ref are where missing candidates are fetched from ("" for
-	// none: every candidate must already be in the system repository).
-	Remote string `json:"remote,omitempty"`
-	Ref    string `json:"ref,omitempty"`
 }
 
 // DeploymentID names a deployment as ostree does: commit and serial.
@@ -190,6 +190,7 @@ type wireState struct {
 	Skip    []string `json:"skip"`
 	Current string   `json:"current,omitempty"`
 	Log     []string `json:"log"`
+	Remote  string   `json:"remote,omitempty"`
 	Admin   *Admin   `json:"admin,omitempty"`
 }
 
@@ -237,7 +238,7 @@ func (s *State) Marshal() ([]byte, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	w := wireState{Version: formatVersion, Terms: s.Terms, Good: hexes(s.Good), Skip: hexes(s.Skip), Log: s.Log, Admin: s.Admin}
+	w := wireState{Version: formatVersion, Terms: s.Terms, Good: hexes(s.Good), Skip: hexes(s.Skip), Log: s.Log, Remote: s.Remote, Admin: s.Admin}
 	if w.Log == nil {
 		w.Log = []string{}
 	}
@@ -273,7 +274,7 @@ func Parse(data []byte) (*State, error) {
 	if w.Version != formatVersion {
 		return nil, fmt.Errorf("%w: version %d (this grove reads version %d)", ErrBadState, w.Version, formatVersion)
 	}
-	s := &State{Terms: w.Terms, Log: w.Log, Admin: w.Admin}
+	s := &State{Terms: w.Terms, Log: w.Log, Remote: w.Remote, Admin: w.Admin}
 	var err error
 	if s.Bad, err = parseOptional("bad", w.Bad); err != nil {
 		return nil, err
@@ -326,6 +327,11 @@ func (s *State) validate() error {
 	}
 	if !s.Bad.IsZero() && slices.Contains(s.Good, s.Bad) {
 		return fmt.Errorf("%w: %s is marked both %s and %s", ErrBadState, s.Bad, s.Terms.Old, s.Terms.New)
+	}
+	if s.Remote != "" {
+		if err := oid.ValidateRemote(s.Remote); err != nil {
+			return fmt.Errorf("%w: remote %q: %v", ErrBadState, s.Remote, err)
+		}
 	}
 	for i, l := range s.Log {
 		if strings.ContainsAny(l, "\n\r") {

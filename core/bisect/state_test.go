@@ -24,7 +24,8 @@ func sampleState(t testing.TB) *bisect.State {
 		Current: oid.Sum([]byte("cur")),
 		Log:     []string{"grove bisect start", "# status: waiting"},
 		Admin: &bisect.Admin{Stateroot: "os", Deploy: true, Default: bisect.DeploymentID{Commit: oid.Sum([]byte("d")), Serial: 2},
-			Pinned: []bisect.DeploymentID{{Commit: oid.Sum([]byte("p")), Serial: 0}}, Remote: "origin", Ref: "os/x86_64/stable"},
+			Pinned: []bisect.DeploymentID{{Commit: oid.Sum([]byte("p")), Serial: 0}}},
+		Remote: "origin",
 	}
 	return s
 }
@@ -79,6 +80,7 @@ func TestStateNonsense(t *testing.T) {
 		"admin":        {edit(`"stateroot": "os"`, `"stateroot": ""`), "no stateroot"},
 		"serial":       {edit(`"serial": 2`, `"serial": -2`), "negative"},
 		"log null":     {edit(`"skip": [`, `"skip": null, "x": [`), "unknown field"},
+		"remote":       {edit(`"remote": "origin"`, `"remote": "a/b"`), "remote \"a/b\""},
 	}
 	for name, c := range cases {
 		_, err := bisect.Parse([]byte(c.data))

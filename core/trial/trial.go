@@ -28,6 +28,9 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Env is added to the command's environment.
 	Env []string
+	// Fetcher, when set, brings a candidate's tree from a remote when the
+	// repository lacks it (or has its commit only).
+	Fetcher *Fetcher
 }
 
 // Trial tests commits of one repository in one scratch directory.
@@ -82,9 +85,15 @@ func (t *Trial) Root() string { return t.tree.root() }
 // LastCheckout says how the last Prepare made its tree.
 func (t *Trial) LastCheckout() CheckoutStats { return t.last }
 
-// Prepare makes the scratch tree hold commit. A failure leaves a tree
-// that the next Prepare checks out afresh.
+// Prepare makes the scratch tree hold commit, fetching it first through
+// Options.Fetcher when there is one. A failure leaves a tree that the
+// next Prepare checks out afresh.
 func (t *Trial) Prepare(ctx context.Context, commit oid.Checksum) error {
+	if t.opts.Fetcher != nil {
+		if err := t.opts.Fetcher.EnsureTree(ctx, commit); err != nil {
+			return err
+		}
+	}
 	st, err := t.tree.moveTo(ctx, commit)
 	t.last = st
 	if err != nil {
