@@ -398,10 +398,18 @@ func TestBisectFetchesFromRemote(t *testing.T) {
 		t.Errorf("without --remote: %v %s", err, errOut)
 	}
 	out := grove(t, cr, "bisect", "start", "--remote=origin", "origin:os/stable", h.Commits[0].String())
-	if !strings.Contains(out, "Bisecting: ") {
+	m := candRe.FindStringSubmatch(out)
+	if m == nil {
 		t.Fatalf("start: %s", out)
 	}
+	// The first candidate cannot be fetched: upstream lost an object of
+	// its tree. It is skipped and reported.
+	first := h.Index(oid.MustParse(m[1]))
+	deleteFileObject(t, up, h.Commits[first], bisecttest.BuildPath)
 	out = grove(t, cr, "bisect", "run", "bisect-check")
+	if !strings.Contains(out, h.Commits[first].String()+" cannot be tested, skipped: fetching "+h.Commits[first].String()+" from origin: ") {
+		t.Errorf("the unfetchable candidate is not reported:\n%s", out)
+	}
 	if m := firstBadRe.FindStringSubmatch(out); m == nil || m[1] != h.Commits[k].String() {
 		t.Fatalf("first bad %v, want #%d:\n%s", m, k, out)
 	}
@@ -421,7 +429,7 @@ func TestBisectFetchesFromRemote(t *testing.T) {
 		}
 		if !r.IsPartial(c) {
 			full++
-			if !tested[i] && i != n-1 && i != k-1 && i != k && i != 0 {
+			if !tested[i] && i != n-1 && i != k-1 && i != k && i != 0 && i != first {
 				t.Errorf("commit #%d has its tree but was not tested", i)
 			}
 		}
