@@ -16,9 +16,27 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newBisectCmd) }
+func init() { register(func() *cobra.Command { return newBisectCmd(openRepoBisect, nil) }) }
 
-func newBisectCmd() *cobra.Command {
+// bisectOpener opens what a bisect verb works on (a repository, or a
+// sysroot's), with the bisect lock when lock is set.
+type bisectOpener func(cmd *cobra.Command, lock bool) (*bisectSession, error)
+
+// bisectHooks let a bisect act on each new step: admin bisect stages the
+// candidate as the next boot deployment and puts the sysroot back at the
+// end. Both run with the lock held, after the state is saved; a state they
+// return is saved again.
+type bisectHooks interface {
+	settle(ctx context.Context, w io.Writer, st *bisect.State, step *bisect.Step) (*bisect.State, error)
+	reset(ctx context.Context, w io.Writer, st *bisect.State) error
+}
+
+// newBisectCmd builds `bisect` over what open opens; start, when given,
+// replaces the repository's start verb.
+func newBisectCmd(open bisectOpener, start *cobra.Command) *cobra.Command {
+	if start == nil {
+		start = newBisectStartCmd(open)
+	}
 	cmd := &cobra.Command{
 		Use:   "bisect start|good|bad|skip|terms|log|replay|reset|run|visualize …",
 		Short: "Use binary search to find the commit that introduced a change",
@@ -34,11 +52,11 @@ repository (state/bisect/), so a bisect survives restarts.`,
 				return cmd.Help()
 			}
 			// A mark with the bisect's own terms (fast, slow, …).
-			return runBisectMark(cmd, args[0], args[1:])
+			return runBisectMark(cmd, open, args[0], args[1:])
 		},
 	}
-	cmd.AddCommand(newBisectStartCmd(), newBisectTermsCmd(), newBisectLogCmd(), newBisectReplayCmd(),
-		newBisectResetCmd(), newBisectRunCmd(), newBisectVisualizeCmd())
+	cmd.AddCommand(start, newBisectTermsCmd(open), newBisectLogCmd(open), newBisectReplayCmd(open),
+		newBisectResetCmd(open), newBisectRunCmd(open), newBisectVisualizeCmd(open), newBisectNextCmd(open))
 	for _, m := range []struct{ word, use, short string }{
 		{"good", "good [REV…]", "Mark commits good (old): the commit under test when none is named"},
 		{"bad", "bad [REV]", "Mark a commit bad (new): the commit under test when none is named"},
@@ -49,7 +67,7 @@ repository (state/bisect/), so a bisect survives restarts.`,
 		word := m.word
 		cmd.AddCommand(&cobra.Command{
 			Use: m.use, Short: m.short, Args: cobra.ArbitraryArgs,
-			RunE: func(cmd *cobra.Command, args []string) error { return runBisectMark(cmd, word, args) },
+			RunE: func(cmd *cobra.Command, args []string) error { return runBisectMark(cmd, open, word, args) },
 		})
 	}
 	return cmd
@@ -65,6 +83,7 @@ type bisectSession struct {
 	// fetches from a remote (set by use).
 	l       bisect.Loader
 	fetcher *trial.Fetcher
+	hooks   bisectHooks
 }
 
 // use sets the session up for st: commits come through a fetcher when
@@ -105,27 +124,48 @@ func (s *bisectSession) load() (*bisect.State, error) {
 	return st, s.use(st.Remote)
 }
 
-func openBisect(ctx context.Context) (*bisectSession, error) {
-	r, err := openRepo(ctx)
+// openRepoBisect opens --repo's bisect; without lock it is for verbs
+// that only read (they may run beside a bisect run).
+func openRepoBisect(cmd *cobra.Command, lock bool) (*bisectSession, error) {
+	r, err := openRepo(cmd.Context())
 	if err != nil {
 		return nil, err
 	}
+	return newBisectSession(r, lock)
+}
+
+// newBisectSession is a session over r's bisect store.
+func newBisectSession(r *repo.Repo, lock bool) (*bisectSession, error) {
 	store := bisect.StoreAt(r.Path())
-	unlock, err := store.Lock()
-	if err != nil {
-		return nil, err
+	unlock := func() {}
+	if lock {
+		var err error
+		if unlock, err = store.Lock(); err != nil {
+			return nil, err
+		}
 	}
 	return &bisectSession{r: r, store: store, unlock: unlock, l: r}, nil
 }
 
-// peekBisect is openBisect without the lock, for verbs that only read
-// (they may run beside a bisect run).
-func peekBisect(ctx context.Context) (*bisectSession, error) {
-	r, err := openRepo(ctx)
-	if err != nil {
-		return nil, err
+// save stores st, prints the step, and lets the hooks act on it.
+func (s *bisectSession) save(ctx context.Context, w io.Writer, st *bisect.State, step *bisect.Step) error {
+	if err := s.store.Save(st); err != nil {
+		return err
 	}
-	return &bisectSession{r: r, store: bisect.StoreAt(r.Path()), unlock: func() {}, l: r}, nil
+	if err := s.printStep(ctx, w, st, step); err != nil {
+		return err
+	}
+	if s.hooks == nil {
+		return nil
+	}
+	next, err := s.hooks.settle(ctx, w, st, step)
+	if err != nil {
+		return err
+	}
+	if next != nil && next != st {
+		return s.store.Save(next)
+	}
+	return nil
 }
 
 // resolveCommit resolves rev to a commit the repository has (or l
@@ -187,7 +227,7 @@ func expandRange(ctx context.Context, r *repo.Repo, l bisect.Loader, spec string
 	return out, nil
 }
 
-func newBisectStartCmd() *cobra.Command {
+func newBisectStartCmd(open bisectOpener) *cobra.Command {
 	var oldTerm, newTerm, remoteName string
 	cmd := &cobra.Command{
 		Use:   "start [--term-old=TERM --term-new=TERM] [--remote=REMOTE] [BAD [GOOD…]]",
@@ -197,7 +237,7 @@ With --remote, commits the repository lacks are fetched from REMOTE as they are 
 the history as commit objects only, and the trees of the commits tested.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := openBisect(ctx)
+			s, err := open(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -221,10 +261,7 @@ the history as commit objects only, and the trees of the commits tested.`,
 			if err != nil {
 				return err
 			}
-			if err := s.store.Save(st); err != nil {
-				return err
-			}
-			return s.printStep(ctx, cmd.OutOrStdout(), st, step)
+			return s.save(ctx, cmd.OutOrStdout(), st, step)
 		},
 	}
 	f := cmd.Flags()
@@ -237,9 +274,9 @@ the history as commit objects only, and the trees of the commits tested.`,
 }
 
 // runBisectMark marks commits with word: a term, old/new or skip.
-func runBisectMark(cmd *cobra.Command, word string, args []string) error {
+func runBisectMark(cmd *cobra.Command, open bisectOpener, word string, args []string) error {
 	ctx := cmd.Context()
-	s, err := openBisect(ctx)
+	s, err := open(cmd, true)
 	if err != nil {
 		return err
 	}
@@ -278,24 +315,21 @@ func runBisectMark(cmd *cobra.Command, word string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.Save(next); err != nil {
-		return err
-	}
-	return s.printStep(ctx, cmd.OutOrStdout(), next, step)
+	return s.save(ctx, cmd.OutOrStdout(), next, step)
 }
 
-func newBisectTermsCmd() *cobra.Command {
+func newBisectTermsCmd(open bisectOpener) *cobra.Command {
 	var oldOnly, newOnly bool
 	cmd := &cobra.Command{
 		Use:   "terms [--term-old | --term-new]",
 		Short: "Show the words of the bisect in progress",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := openRepo(cmd.Context())
+			s, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
-			st, err := bisect.StoreAt(r.Path()).Load()
+			st, err := s.store.Load()
 			if err != nil {
 				return err
 			}
@@ -321,17 +355,17 @@ func newBisectTermsCmd() *cobra.Command {
 	return cmd
 }
 
-func newBisectLogCmd() *cobra.Command {
+func newBisectLogCmd(open bisectOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:   "log",
 		Short: "Print the bisect log (replayable with bisect replay)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := openRepo(cmd.Context())
+			s, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
-			st, err := bisect.StoreAt(r.Path()).Load()
+			st, err := s.store.Load()
 			if err != nil {
 				return err
 			}
@@ -344,14 +378,14 @@ func newBisectLogCmd() *cobra.Command {
 	}
 }
 
-func newBisectReplayCmd() *cobra.Command {
+func newBisectReplayCmd(open bisectOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:   "replay FILE",
 		Short: "Start over and apply the marks of a bisect log (- for standard input)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := openBisect(ctx)
+			s, err := open(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -379,10 +413,10 @@ func newBisectReplayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := s.store.Save(st); err != nil {
-				return err
+			if old, err := s.store.Load(); err == nil {
+				st.Admin = old.Admin // a sysroot's bookkeeping is not in the log
 			}
-			return s.printStep(ctx, cmd.OutOrStdout(), st, step)
+			return s.save(ctx, cmd.OutOrStdout(), st, step)
 		},
 	}
 }
@@ -404,21 +438,56 @@ func logRemote(log string) string {
 	return name
 }
 
-func newBisectResetCmd() *cobra.Command {
+func newBisectResetCmd(open bisectOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:   "reset",
 		Short: "End the bisect: remove its state and scratch trees",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openBisect(cmd.Context())
+			s, err := open(cmd, true)
 			if err != nil {
 				return err
 			}
 			defer s.unlock()
 			if !s.store.Active() {
 				fmt.Fprintln(cmd.OutOrStdout(), "We are not bisecting.")
+			} else if s.hooks != nil {
+				// Put things back first; a state file too broken to say
+				// what to put back is kept for the user to look at.
+				st, err := s.store.Load()
+				if err != nil {
+					return err
+				}
+				if err := s.hooks.reset(cmd.Context(), cmd.OutOrStdout(), st); err != nil {
+					return err
+				}
 			}
 			return s.store.Remove()
+		},
+	}
+}
+
+func newBisectNextCmd(open bisectOpener) *cobra.Command {
+	return &cobra.Command{
+		Use:   "next",
+		Short: "Say where the bisect stands (and, for a sysroot, stage the candidate again)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := open(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer s.unlock()
+			st, err := s.load()
+			if err != nil {
+				return err
+			}
+			step, err := st.Next(ctx, s.l)
+			if err != nil {
+				return err
+			}
+			return s.save(ctx, cmd.OutOrStdout(), st, step)
 		},
 	}
 }

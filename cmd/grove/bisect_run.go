@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newBisectRunCmd() *cobra.Command {
+func newBisectRunCmd(open bisectOpener) *cobra.Command {
 	var sandbox string
 	var writable bool
 	cmd := &cobra.Command{
@@ -31,7 +31,7 @@ unless --writable, which gives the command a fresh copy to change.`,
 			if err != nil {
 				return err
 			}
-			return runBisectRun(cmd, args, sb, writable)
+			return runBisectRun(cmd, open, args, sb, writable)
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
@@ -54,9 +54,9 @@ func shellQuote(args []string) string {
 	return strings.Join(q, " ")
 }
 
-func runBisectRun(cmd *cobra.Command, args []string, sb trial.Sandbox, writable bool) error {
+func runBisectRun(cmd *cobra.Command, open bisectOpener, args []string, sb trial.Sandbox, writable bool) error {
 	ctx := cmd.Context()
-	s, err := openBisect(ctx)
+	s, err := open(cmd, true)
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,17 @@ func runBisectRun(cmd *cobra.Command, args []string, sb trial.Sandbox, writable 
 		}
 		return err
 	}
+	if s.hooks != nil {
+		next, err := s.hooks.settle(ctx, w, final, step)
+		if err != nil {
+			return err
+		}
+		if next != nil && next != final {
+			if err := s.store.Save(next); err != nil {
+				return err
+			}
+		}
+	}
 	switch {
 	case !step.FirstBad.IsZero():
 		if err := s.printCulprit(ctx, w, final.Terms, step); err != nil {
@@ -122,7 +133,7 @@ func runBisectRun(cmd *cobra.Command, args []string, sb trial.Sandbox, writable 
 	return nil
 }
 
-func newBisectVisualizeCmd() *cobra.Command {
+func newBisectVisualizeCmd(open bisectOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:     "visualize",
 		Aliases: []string{"view"},
@@ -130,7 +141,7 @@ func newBisectVisualizeCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := peekBisect(ctx)
+			s, err := open(cmd, false)
 			if err != nil {
 				return err
 			}
