@@ -27,7 +27,7 @@ import (
 	"github.com/groveos/grove/core/repo"
 )
 
-// Paths inside every tree of a History.
+// Paths inside every tree of a History (under Options.Prefix when set).
 const (
 	// BehaviourPath holds "ok\n" before the first bad commit and
 	// "broken\n" from it on.
@@ -37,6 +37,10 @@ const (
 	// BuildPath holds the commit's index, so every commit differs.
 	BuildPath = "etc/build"
 )
+
+// OSPrefix is a Prefix for trees that ostree deploys (which must not have
+// both /etc and /usr/etc); the checker looks there too.
+const OSPrefix = "usr/share/bisect"
 
 // Options describe a history.
 type Options struct {
@@ -58,6 +62,17 @@ type Options struct {
 	// Packages, when set, writes var/lib/dpkg/status for commit i from
 	// Packages(i) (package name → version).
 	Packages func(i int) map[string]string
+	// Prefix, when set, replaces the "etc" of BehaviourPath, BuildPath and
+	// UntestablePath (OSPrefix for deployable trees).
+	Prefix string
+}
+
+// Path is where p (one of the *Path constants) is in this history's trees.
+func (o Options) Path(p string) string {
+	if o.Prefix == "" {
+		return p
+	}
+	return o.Prefix + "/" + filepath.Base(p)
 }
 
 // History is what Build wrote.
@@ -146,18 +161,18 @@ func Build(ctx context.Context, r *repo.Repo, o Options) (*History, error) {
 		if i >= o.K {
 			behaviour = "broken\n"
 		}
-		if err := put(root, BehaviourPath, []byte(behaviour)); err != nil {
+		if err := put(root, o.Path(BehaviourPath), []byte(behaviour)); err != nil {
 			return nil, err
 		}
-		if err := put(root, BuildPath, []byte(strconv.Itoa(i)+"\n")); err != nil {
+		if err := put(root, o.Path(BuildPath), []byte(strconv.Itoa(i)+"\n")); err != nil {
 			return nil, err
 		}
 		if untestable[i] {
-			if err := put(root, UntestablePath, []byte("cannot test this one\n")); err != nil {
+			if err := put(root, o.Path(UntestablePath), []byte("cannot test this one\n")); err != nil {
 				return nil, err
 			}
-		} else if etc, err := root.Walk(ctx, r, "etc"); err == nil {
-			if _, err := etc.Remove(ctx, r, filepath.Base(UntestablePath)); err != nil {
+		} else if dir, err := root.Walk(ctx, r, filepath.Dir(o.Path(UntestablePath))); err == nil {
+			if _, err := dir.Remove(ctx, r, filepath.Base(UntestablePath)); err != nil {
 				return nil, err
 			}
 		}

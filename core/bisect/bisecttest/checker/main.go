@@ -1,7 +1,8 @@
 // Command checker is the test program of bisect's tests: built static, it
 // is put into the trees of a bisecttest History and run by bisect run
 // inside them. It exits 125 when the tree carries etc/untestable, 0 when
-// etc/behaviour says "ok", 1 when it says "broken", 3 otherwise.
+// etc/behaviour says "ok", 1 when it says "broken", 3 otherwise (the
+// files are looked for in usr/share/bisect when etc has none).
 //
 //	checker [-print] [-write PATH] [-exit N]
 //
@@ -41,11 +42,15 @@ func main() {
 	if *exit >= 0 {
 		os.Exit(*exit)
 	}
-	if _, err := os.Stat(filepath.Join(root, "etc/untestable")); err == nil {
+	dir := filepath.Join(root, "etc")
+	if _, err := os.Stat(filepath.Join(dir, "behaviour")); err != nil {
+		dir = filepath.Join(root, "usr/share/bisect") // a deployable tree's
+	}
+	if _, err := os.Stat(filepath.Join(dir, "untestable")); err == nil {
 		fmt.Println("untestable")
 		os.Exit(125)
 	}
-	b, err := os.ReadFile(filepath.Join(root, "etc/behaviour"))
+	b, err := os.ReadFile(filepath.Join(dir, "behaviour"))
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(3)
