@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// ErrInvalidUTF8 is returned for entries that are not valid UTF-8 (libglnx
-// refuses to read them as text).
+// ErrInvalidUTF8 is returned for entries that are not valid UTF-8 or hold
+// a NUL (libglnx refuses to read them as text).
 var ErrInvalidUTF8 = errors.New("bls: invalid UTF-8")
 
 // writeOrder is the fixed order libostree writes the known keys in,
@@ -32,7 +32,8 @@ func NewEntry() *Entry { return &Entry{vals: map[string]string{}} }
 // is a key, later ones are overlay initrds; a repeated key keeps its last
 // value; other lines are ignored.
 func Parse(data []byte) (*Entry, error) {
-	if !utf8.Valid(data) {
+	// libglnx reads entries with g_utf8_validate, which also refuses NULs.
+	if !utf8.Valid(data) || strings.IndexByte(string(data), 0) >= 0 {
 		return nil, ErrInvalidUTF8
 	}
 	e := NewEntry()

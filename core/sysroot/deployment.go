@@ -1,0 +1,154 @@
+package sysroot
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sysroot/bls"
+)
+
+// Unlocked is a deployment's unlock state.
+type Unlocked int
+
+// Unlock states, as `ostree admin unlock` sets them.
+const (
+	UnlockedNone Unlocked = iota
+	UnlockedHotfix
+	UnlockedDevelopment
+	UnlockedTransient
+)
+
+func (u Unlocked) String() string {
+	return [...]string{"none", "hotfix", "development", "transient"}[u]
+}
+
+// transientGroup is the origin group libostree never carries over to a
+// new deployment.
+const transientGroup = "libostree-transient"
+
+// Deployment is one deployed tree.
+type Deployment struct {
+	Index     int
+	Stateroot string
+	// Checksum is the commit, as named by the deployment directory.
+	Checksum string
+	Serial   int
+	// BootChecksum names boot/ostree/STATEROOT-BOOTCSUM; BootSerial
+	// tells deployments sharing it apart.
+	BootChecksum string
+	BootSerial   int
+	// Boot is the BLS entry (nil for a deployment being created).
+	Boot *bls.Entry
+	// Origin is the .origin key file, nil when there is none.
+	Origin   *repo.KeyFile
+	Unlocked Unlocked
+	Staged   bool
+	// OverlayInitrds are the checksums of overlay initrds.
+	OverlayInitrds []string
+}
+
+// Commit parses Checksum.
+func (d *Deployment) Commit() (oid.Checksum, error) { return oid.Parse(d.Checksum) }
+
+// Name is "CSUM.SERIAL".
+func (d *Deployment) Name() string { return fmt.Sprintf("%s.%d", d.Checksum, d.Serial) }
+
+// Dir is the deployment root relative to the sysroot.
+func (d *Deployment) Dir() string {
+	return "ostree/deploy/" + d.Stateroot + "/deploy/" + d.Name()
+}
+
+// OriginPath is the origin file relative to the sysroot.
+func (d *Deployment) OriginPath() string { return d.Dir() + ".origin" }
+
+// Pinned reports [libostree-transient] pinned=true.
+func (d *Deployment) Pinned() bool {
+	if d.Origin == nil {
+		return false
+	}
+	b, err := d.Origin.Bool(transientGroup, "pinned", false)
+	return err == nil && b
+}
+
+// Refspec is origin/refspec ("" when unset).
+func (d *Deployment) Refspec() string {
+	if d.Origin == nil {
+		return ""
+	}
+	return d.Origin.String("origin", "refspec", "")
+}
+
+// Kargs is the kernel command line of the BLS entry.
+func (d *Deployment) Kargs() string {
+	if d.Boot == nil {
+		return ""
+	}
+	return d.Boot.Value("options")
+}
+
+// Equal compares stateroot, checksum and serial, like
+// ostree_deployment_equal.
+func (d *Deployment) Equal(o *Deployment) bool {
+	if d == nil || o == nil {
+		return d == o
+	}
+	return d.Stateroot == o.Stateroot && d.Checksum == o.Checksum && d.Serial == o.Serial
+}
+
+// Clone returns a deep copy (the origin too).
+func (d *Deployment) Clone() *Deployment {
+	c := *d
+	if d.Boot != nil {
+		c.Boot = d.Boot.Clone()
+	}
+	if d.Origin != nil {
+		c.Origin, _ = ParseOrigin(d.Origin.Bytes())
+	}
+	c.OverlayInitrds = append([]string(nil), d.OverlayInitrds...)
+	return &c
+}
+
+// overlayID identifies a set of overlay initrds for comparisons.
+func (d *Deployment) overlayID() string { return strings.Join(d.OverlayInitrds, "") }
+
+// NewOrigin returns the origin libostree writes for a refspec.
+func NewOrigin(refspec string) *repo.KeyFile {
+	kf := &repo.KeyFile{}
+	kf.Set("origin", "refspec", refspec)
+	return kf
+}
+
+// ParseOrigin reads an origin key file as libostree loads it: without
+// comments or blank lines (GLib drops them unless asked to keep them), so
+// the file libostree rewrites has none either.
+func ParseOrigin(data []byte) (*repo.KeyFile, error) {
+	var b bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		t := strings.TrimLeft(line, " \t\r\n\f\v")
+		if t == "" || t[0] == '#' {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return repo.ParseKeyFile(b.Bytes())
+}
+
+// RemoveTransientState strips what must not follow a deployment into its
+// successor: the [libostree-transient] group, origin/override-commit and
+// origin/unlocked.
+func RemoveTransientState(kf *repo.KeyFile) {
+	kf.DeleteGroup(transientGroup)
+	kf.Delete("origin", "override-commit")
+	kf.Delete("origin", "unlocked")
+}
