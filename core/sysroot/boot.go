@@ -13,6 +13,7 @@ import (
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/sysroot/bls"
 	"github.com/groveos/grove/core/sysroot/etcmerge"
+	"github.com/groveos/grove/core/sysroot/kernel"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +22,7 @@ import (
 // possible), then the deployment's entry in boot/loader.BV/entries.
 func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n int, showOS bool, appendKV [][2]string) error {
 	root := s.abs(d.Dir())
-	kl, err := findKernel(root, s.debug.NoDTB)
+	kl, err := kernel.Find(root, s.debug.NoDTB)
 	if err != nil {
 		return err
 	}
@@ -38,27 +39,27 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 		if _, err := os.Stat(filepath.Join(bootDir, name)); err == nil {
 			return nil
 		}
-		return installIntoBoot(filepath.Join(kl.dir, src), filepath.Join(bootDir, name))
+		return installIntoBoot(filepath.Join(kl.Dir, src), filepath.Join(bootDir, name))
 	}
-	if err := install(kl.kernelSrc, kl.kernelNamever); err != nil {
+	if err := install(kl.KernelSrc, kl.KernelName); err != nil {
 		return err
 	}
-	if kl.initramfsSrc != "" {
-		if err := install(kl.initramfsSrc, kl.initramfsNamever); err != nil {
+	if kl.InitramfsSrc != "" {
+		if err := install(kl.InitramfsSrc, kl.InitramfsName); err != nil {
 			return err
 		}
 	}
-	if kl.dtSrc != "" {
-		if kl.dtNamever != "" {
-			if err := install(kl.dtSrc, kl.dtNamever); err != nil {
+	if kl.DevicetreeSrc != "" {
+		if kl.DevicetreeName != "" {
+			if err := install(kl.DevicetreeSrc, kl.DevicetreeName); err != nil {
 				return err
 			}
-		} else if err := etcmerge.CopyDir(filepath.Join(kl.dir, kl.dtSrc), filepath.Join(bootDir, kl.dtSrc), etcmerge.CopyOptions{NoXattrs: s.debug.NoXattrs}); err != nil {
+		} else if err := etcmerge.CopyDir(filepath.Join(kl.Dir, kl.DevicetreeSrc), filepath.Join(bootDir, kl.DevicetreeSrc), etcmerge.CopyOptions{NoXattrs: s.debug.NoXattrs}); err != nil {
 			return err
 		}
 	}
-	if kl.hmacSrc != "" {
-		if err := install(kl.hmacSrc, kl.hmacNamever); err != nil {
+	if kl.HMACSrc != "" {
+		if err := install(kl.HMACSrc, kl.HMACName); err != nil {
 			return err
 		}
 	}
@@ -78,7 +79,7 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 		overlays = append(overlays, "/"+rel)
 	}
 
-	title, err := osReleaseTitle(root)
+	title, err := kernel.Title(root)
 	if err != nil {
 		return err
 	}
@@ -96,23 +97,23 @@ func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n in
 	e := d.Boot
 	e.Set("title", title)
 	e.Set("version", strconv.Itoa(n-d.Index))
-	e.Set("linux", "/"+bootcsumDir+"/"+kl.kernelNamever)
+	e.Set("linux", "/"+bootcsumDir+"/"+kl.KernelName)
 	kargs := bls.ParseKernelArgs(e.Value("options"))
 	if _, ok := e.Get("options"); !ok {
 		kargs = &bls.KernelArgs{}
 	}
-	if kl.initramfsNamever != "" {
-		e.Set("initrd", "/"+bootcsumDir+"/"+kl.initramfsNamever)
+	if kl.InitramfsName != "" {
+		e.Set("initrd", "/"+bootcsumDir+"/"+kl.InitramfsName)
 		if overlays != nil {
 			e.SetOverlayInitrds(overlays)
 		}
 	} else {
 		kargs.Replace(fmt.Sprintf("init=/ostree/boot.%d/%s/%s/%d/usr/lib/ostree/ostree-prepare-root", bv, d.Stateroot, d.BootChecksum, d.BootSerial))
 	}
-	if kl.dtNamever != "" {
-		e.Set("devicetree", "/"+bootcsumDir+"/"+kl.dtNamever)
-	} else if kl.dtSrc != "" {
-		e.Set("fdtdir", "/"+bootcsumDir+"/"+kl.dtSrc)
+	if kl.DevicetreeName != "" {
+		e.Set("devicetree", "/"+bootcsumDir+"/"+kl.DevicetreeName)
+	} else if kl.DevicetreeSrc != "" {
+		e.Set("fdtdir", "/"+bootcsumDir+"/"+kl.DevicetreeSrc)
 	}
 	kargs.Replace(fmt.Sprintf("ostree=/ostree/boot.%d/%s/%s/%d", bv, d.Stateroot, d.BootChecksum, d.BootSerial))
 	e.Set("options", kargs.String())

@@ -26,9 +26,9 @@ func (u Unlocked) String() string {
 	return [...]string{"none", "hotfix", "development", "transient"}[u]
 }
 
-// transientGroup is the origin group libostree never carries over to a
+// TransientGroup is the origin group libostree never carries over to a
 // new deployment.
-const transientGroup = "libostree-transient"
+const TransientGroup = "libostree-transient"
 
 // Deployment is one deployed tree.
 type Deployment struct {
@@ -70,7 +70,7 @@ func (d *Deployment) Pinned() bool {
 	if d.Origin == nil {
 		return false
 	}
-	b, err := d.Origin.Bool(transientGroup, "pinned", false)
+	b, err := d.Origin.Bool(TransientGroup, "pinned", false)
 	return err == nil && b
 }
 
@@ -148,7 +148,7 @@ func ParseOrigin(data []byte) (*repo.KeyFile, error) {
 // successor: the [libostree-transient] group, origin/override-commit and
 // origin/unlocked.
 func RemoveTransientState(kf *repo.KeyFile) {
-	kf.DeleteGroup(transientGroup)
+	kf.DeleteGroup(TransientGroup)
 	kf.Delete("origin", "override-commit")
 	kf.Delete("origin", "unlocked")
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/sysroot/bls"
+	"github.com/groveos/grove/core/sysroot/kernel"
 	"golang.org/x/sys/unix"
 )
 
@@ -159,6 +160,16 @@ func (s *Sysroot) readEntries(ctx context.Context, bv int) ([]*bls.Entry, error)
 	return out, nil
 }
 
+// readDirOrdered lists a directory in on-disk order, like readdir(3).
+func readDirOrdered(dir string) ([]os.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
 // readdirnames lists a directory in its on-disk order, like readdir(3).
 func readdirnames(dir string) ([]string, error) {
 	f, err := os.Open(dir)
@@ -250,7 +261,7 @@ func (s *Sysroot) loadOrigin(d *Deployment) error {
 	if err != nil {
 		return err
 	}
-	if !validText(data) {
+	if !kernel.ValidText(data) {
 		return errf(ErrCorrupt, "Parsing %s: Invalid UTF-8", d.OriginPath())
 	}
 	kf, err := ParseOrigin(data)

@@ -1,4 +1,4 @@
-package sysroot
+package kernel
 
 import (
 	"bytes"
@@ -12,28 +12,63 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/groveos/grove/core/oid"
 )
 
-// kernelLayout is where a tree keeps its kernel, as
-// get_kernel_from_tree finds it.
-type kernelLayout struct {
-	dir                            string // absolute directory holding the files
-	kernelSrc, kernelNamever       string
-	hmacSrc, hmacNamever           string
-	initramfsSrc, initramfsNamever string
-	// dtSrc is "devicetree" (installed as dtNamever) or "dtb", a
-	// directory copied whole (dtNamever empty).
-	dtSrc, dtNamever string
-	bootcsum         string
+// Errors returned by this package; messages are libostree's.
+var (
+	ErrNoKernel = errors.New("kernel: no kernel in tree")
+	ErrInvalid  = errors.New("kernel: invalid tree")
+)
+
+// kindError has libostree's message and matches a sentinel.
+type kindError struct{ kind, err error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+func errf(kind error, format string, args ...any) error {
+	return &kindError{kind, fmt.Errorf(format, args...)}
 }
 
-// findKernel locates the kernel of the tree at root: usr/lib/modules/KVER
+// pathErr reduces an *os.PathError to its errno text, capitalised as
+// strerror prints it.
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var no syscall.Errno
+	if errors.As(err, &no) {
+		m := no.Error()
+		return &kindError{err, errors.New(strings.ToUpper(m[:1]) + m[1:])}
+	}
+	return err
+}
+
+// Layout is where a tree keeps its kernel, as libostree's
+// get_kernel_from_tree finds it. The *Src fields name files in Dir, the
+// *Name fields what they are installed as in boot/ostree/OS-BOOTCSUM.
+type Layout struct {
+	Dir                         string // absolute directory holding the files
+	KernelSrc, KernelName       string
+	HMACSrc, HMACName           string // "" when there is no .vmlinuz.hmac
+	InitramfsSrc, InitramfsName string // "" when there is no initramfs
+	// DevicetreeSrc is "devicetree" (installed as DevicetreeName) or
+	// "dtb", a directory copied whole (DevicetreeName empty).
+	DevicetreeSrc, DevicetreeName string
+	// BootChecksum is the SHA-256 of kernel, initramfs and device trees
+	// (modules layout) or the checksum in the legacy file names.
+	BootChecksum string
+}
+
+// Find locates the kernel of the tree at root: usr/lib/modules/KVER
 // first, then the legacy usr/lib/ostree-boot or boot with checksummed
 // names; a legacy layout with an initramfs wins over a modules one without.
-func findKernel(root string, noDTB bool) (*kernelLayout, error) {
+func Find(root string, noDTB bool) (*Layout, error) {
 	mod, err := kernelFromModules(root, noDTB)
 	if err != nil {
 		return nil, err
@@ -47,7 +82,7 @@ func findKernel(root string, noDTB bool) (*kernelLayout, error) {
 		return nil, errf(ErrNoKernel, "Failed to find kernel in /usr/lib/modules, /usr/lib/ostree-boot or /boot")
 	case legacy == nil:
 		return mod, nil
-	case mod != nil && mod.initramfsSrc == "" && legacy.initramfsSrc != "":
+	case mod != nil && mod.InitramfsSrc == "" && legacy.InitramfsSrc != "":
 		return legacy, nil
 	case mod != nil:
 		return mod, nil
@@ -65,7 +100,7 @@ func readDirOrdered(dir string) ([]os.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-func kernelFromModules(root string, noDTB bool) (*kernelLayout, error) {
+func kernelFromModules(root string, noDTB bool) (*Layout, error) {
 	modules := filepath.Join(root, "usr/lib/modules")
 	ents, err := readDirOrdered(modules)
 	if errors.Is(err, os.ErrNotExist) {
@@ -74,7 +109,7 @@ func kernelFromModules(root string, noDTB bool) (*kernelLayout, error) {
 	if err != nil {
 		return nil, err
 	}
-	var l *kernelLayout
+	var l *Layout
 	for _, e := range ents {
 		if !e.IsDir() {
 			continue
@@ -84,51 +119,51 @@ func kernelFromModules(root string, noDTB bool) (*kernelLayout, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("fstatat(%s/vmlinuz): %w", e.Name(), unwrapPathErr(err))
+			return nil, fmt.Errorf("fstatat(%s/vmlinuz): %w", e.Name(), pathErr(err))
 		}
 		if !st.Mode().IsRegular() {
 			continue
 		}
 		kver := e.Name()
-		l = &kernelLayout{dir: filepath.Join(modules, kver), kernelSrc: "vmlinuz", kernelNamever: "vmlinuz-" + kver}
+		l = &Layout{Dir: filepath.Join(modules, kver), KernelSrc: "vmlinuz", KernelName: "vmlinuz-" + kver}
 		break
 	}
 	if l == nil {
 		return nil, nil
 	}
-	kver := strings.TrimPrefix(l.kernelNamever, "vmlinuz-")
+	kver := strings.TrimPrefix(l.KernelName, "vmlinuz-")
 	h := sha256.New()
-	if _, err := hashFile(h, filepath.Join(l.dir, "vmlinuz")); err != nil {
+	if _, err := hashFile(h, filepath.Join(l.Dir, "vmlinuz")); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"initramfs.img", "initramfs"} {
-		ok, err := hashFile(h, filepath.Join(l.dir, name))
+		ok, err := hashFile(h, filepath.Join(l.Dir, name))
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			l.initramfsSrc, l.initramfsNamever = name, "initramfs-"+kver+".img"
+			l.InitramfsSrc, l.InitramfsName = name, "initramfs-"+kver+".img"
 			break
 		}
 	}
 	if !noDTB {
-		ok, err := hashFile(h, filepath.Join(l.dir, "devicetree"))
+		ok, err := hashFile(h, filepath.Join(l.Dir, "devicetree"))
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			l.dtSrc, l.dtNamever = "devicetree", "devicetree-"+kver
-		} else if st, err := os.Stat(filepath.Join(l.dir, "dtb")); err == nil && st.IsDir() {
-			l.dtSrc = "dtb"
-			if err := hashDir(h, filepath.Join(l.dir, "dtb")); err != nil {
+			l.DevicetreeSrc, l.DevicetreeName = "devicetree", "devicetree-"+kver
+		} else if st, err := os.Stat(filepath.Join(l.Dir, "dtb")); err == nil && st.IsDir() {
+			l.DevicetreeSrc = "dtb"
+			if err := hashDir(h, filepath.Join(l.Dir, "dtb")); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if _, err := os.Stat(filepath.Join(l.dir, ".vmlinuz.hmac")); err == nil {
-		l.hmacSrc, l.hmacNamever = ".vmlinuz.hmac", "."+l.kernelNamever+".hmac"
+	if _, err := os.Stat(filepath.Join(l.Dir, ".vmlinuz.hmac")); err == nil {
+		l.HMACSrc, l.HMACName = ".vmlinuz.hmac", "."+l.KernelName+".hmac"
 	}
-	l.bootcsum = hex.EncodeToString(h.Sum(nil))
+	l.BootChecksum = hex.EncodeToString(h.Sum(nil))
 	return l, nil
 }
 
@@ -174,7 +209,7 @@ func hashDir(h hash.Hash, dir string) error {
 	return nil
 }
 
-func kernelFromLegacy(root string) (*kernelLayout, error) {
+func kernelFromLegacy(root string) (*Layout, error) {
 	var dir string
 	var ents []os.DirEntry
 	for _, p := range []string{"usr/lib/ostree-boot", "boot"} {
@@ -185,7 +220,7 @@ func kernelFromLegacy(root string) (*kernelLayout, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("openat(%s): %w", p, unwrapPathErr(err))
+			return nil, fmt.Errorf("openat(%s): %w", p, pathErr(err))
 		}
 		dir = d
 		break
@@ -193,7 +228,7 @@ func kernelFromLegacy(root string) (*kernelLayout, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	l := &kernelLayout{dir: dir}
+	l := &Layout{Dir: dir}
 	var kcsum, icsum, dcsum string
 	split := func(name string) (string, string, bool) {
 		i := strings.LastIndexByte(name, '-')
@@ -205,48 +240,48 @@ func kernelFromLegacy(root string) (*kernelLayout, error) {
 	for _, e := range ents {
 		name := e.Name()
 		switch {
-		case l.kernelSrc == "" && strings.HasPrefix(name, "vmlinuz-"):
+		case l.KernelSrc == "" && strings.HasPrefix(name, "vmlinuz-"):
 			if nv, c, ok := split(name); ok {
-				kcsum, l.kernelSrc, l.kernelNamever = c, name, nv
+				kcsum, l.KernelSrc, l.KernelName = c, name, nv
 			}
-		case l.initramfsSrc == "" && strings.HasPrefix(name, "initramfs-"):
+		case l.InitramfsSrc == "" && strings.HasPrefix(name, "initramfs-"):
 			if nv, c, ok := split(name); ok {
-				icsum, l.initramfsSrc, l.initramfsNamever = c, name, nv
+				icsum, l.InitramfsSrc, l.InitramfsName = c, name, nv
 			}
-		case l.dtSrc == "" && strings.HasPrefix(name, "devicetree-"):
+		case l.DevicetreeSrc == "" && strings.HasPrefix(name, "devicetree-"):
 			if nv, c, ok := split(name); ok {
-				dcsum, l.dtSrc, l.dtNamever = c, name, nv
+				dcsum, l.DevicetreeSrc, l.DevicetreeName = c, name, nv
 			}
 		}
-		if l.kernelSrc != "" && l.initramfsSrc != "" && l.dtSrc != "" {
+		if l.KernelSrc != "" && l.InitramfsSrc != "" && l.DevicetreeSrc != "" {
 			break
 		}
 	}
-	if l.kernelSrc == "" {
+	if l.KernelSrc == "" {
 		return nil, nil
 	}
-	if l.initramfsSrc != "" && kcsum != icsum {
+	if l.InitramfsSrc != "" && kcsum != icsum {
 		return nil, errf(ErrInvalid, "Mismatched kernel checksum vs initrd")
 	}
-	if l.dtSrc != "" && kcsum != dcsum {
+	if l.DevicetreeSrc != "" && kcsum != dcsum {
 		return nil, errf(ErrInvalid, "Mismatched kernel checksum vs device tree in tree")
 	}
-	l.bootcsum = kcsum
+	l.BootChecksum = kcsum
 	return l, nil
 }
 
-// osReleaseTitle returns PRETTY_NAME (else ID) of the tree's
+// Title returns PRETTY_NAME (else ID) of the tree's
 // usr/lib/os-release (else etc/os-release).
-func osReleaseTitle(root string) (string, error) {
+func Title(root string) (string, error) {
 	p, what := filepath.Join(root, "usr/lib/os-release"), "/usr/lib/os-release"
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		p, what = filepath.Join(root, "etc/os-release"), "/etc/os-release"
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return "", fmt.Errorf("Reading %s: %w", what, unwrapPathErr(err))
+		return "", fmt.Errorf("Reading %s: %w", what, pathErr(err))
 	}
-	if !validText(data) {
+	if !ValidText(data) {
 		return "", fmt.Errorf("Reading %s: Invalid UTF-8", what)
 	}
 	vals := ParseOSRelease(string(data))
@@ -259,5 +294,5 @@ func osReleaseTitle(root string) (string, error) {
 	return "", errf(ErrInvalid, "No PRETTY_NAME or ID in /etc/os-release")
 }
 
-// validText is g_utf8_validate with a length: valid UTF-8 without NULs.
-func validText(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
+// ValidText is g_utf8_validate with a length: valid UTF-8 without NULs.
+func ValidText(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }

@@ -1,4 +1,4 @@
-package sysroot_test
+package admin_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
 	"github.com/groveos/grove/core/sysroot"
+	"github.com/groveos/grove/core/sysroot/admin"
 	"github.com/groveos/grove/core/sysroot/sysroottest"
 )
 
@@ -107,7 +108,7 @@ func (f *fixture) open() *sysroot.Sysroot {
 }
 
 // groveDeploy does what `ostree admin deploy --os=testos REF` does.
-func (f *fixture) groveDeploy(ref string, ko sysroot.KargOptions, flags sysroot.WriteFlags) {
+func (f *fixture) groveDeploy(ref string, ko admin.KargOptions, flags sysroot.WriteFlags) {
 	f.t.Helper()
 	s := f.open()
 	if err := s.Lock(f.ctx, nil); err != nil {
@@ -122,11 +123,11 @@ func (f *fixture) groveDeploy(ref string, ko sysroot.KargOptions, flags sysroot.
 	if _, err := s.Cleanup(f.ctx, sysroot.CleanupOptions{}); err != nil {
 		f.t.Fatal(err)
 	}
-	kargs, err := s.DeployKargs(merge, ko)
+	kargs, err := admin.DeployKargs(s, merge, ko)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	d, err := s.DeployTree(f.ctx, sysroot.DeployOptions{Stateroot: "testos", Commit: sum, Origin: sysroot.NewOrigin(ref), Merge: merge, Kargs: kargs})
+	d, err := admin.Deploy(f.ctx, s, admin.DeployOptions{Stateroot: "testos", Commit: sum, Origin: sysroot.NewOrigin(ref), Merge: merge, Kargs: kargs})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func (f *fixture) edit(rel, content string) {
 func TestDeployMatchesOstree(t *testing.T) {
 	f := newFixture(t)
 	f.commit("v1", "testos/buildmain/x86_64-runtime", "1.0.9", sysroottest.Tree{})
-	f.groveDeploy("testos/buildmain/x86_64-runtime", sysroot.KargOptions{}, sysroot.WriteFlags{})
+	f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{}, sysroot.WriteFlags{})
 	ostreeAdmin(t, f.ost, "deploy", "--os=testos", "testos/buildmain/x86_64-runtime")
 	f.same()
 
@@ -203,7 +204,7 @@ func TestDeployMatchesOstree(t *testing.T) {
 		Binary: "a new executable\n",
 		Etc:    map[string]string{"NetworkManager/nm.conf": "upstream changed\n", "newfile": "new upstream\n"},
 	})
-	f.groveDeploy("testos/buildmain/x86_64-runtime", sysroot.KargOptions{}, sysroot.WriteFlags{})
+	f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{}, sysroot.WriteFlags{})
 	ostreeAdmin(t, f.ost, "deploy", "--os=testos", "testos/buildmain/x86_64-runtime")
 	f.same()
 	if !strings.Contains(strings.Join(f.msgs, "\n"), "Copying /etc changes: 1 modified, 1 removed, 1 added") {
@@ -213,7 +214,7 @@ func TestDeployMatchesOstree(t *testing.T) {
 	// A new kernel and kernel arguments: a third deployment pushes the
 	// oldest out (no retain flags).
 	f.commit("v3", "testos/buildmain/x86_64-runtime", "1.0.11", sysroottest.Tree{Kernel: "a new kernel\n"})
-	f.groveDeploy("testos/buildmain/x86_64-runtime", sysroot.KargOptions{Replace: []string{"root=LABEL=MOO", "quiet"}}, sysroot.WriteFlags{})
+	f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{Replace: []string{"root=LABEL=MOO", "quiet"}}, sysroot.WriteFlags{})
 	ostreeAdmin(t, f.ost, "deploy", "--os=testos", "--karg=root=LABEL=MOO", "--karg=quiet", "testos/buildmain/x86_64-runtime")
 	f.same()
 }

@@ -1,4 +1,4 @@
-package sysroot
+package kernel
 
 import (
 	"errors"
