@@ -81,11 +81,12 @@ type WriteFlags struct {
 // stateroots, the booted and merge deployments, and pending/rollback ones
 // when asked; then writes the list (and cleans up unless NoClean).
 func (s *Sysroot) SimpleWriteDeployment(ctx context.Context, stateroot string, d, merge *Deployment, f WriteFlags) error {
-	return s.WriteDeployments(ctx, s.retained(stateroot, d, merge, f), WriteOptions{PostClean: !f.NoClean})
+	return s.WriteDeployments(ctx, s.Retained(stateroot, d, merge, f), WriteOptions{PostClean: !f.NoClean})
 }
 
-// retained computes the list SimpleWriteDeployment writes.
-func (s *Sysroot) retained(stateroot string, d, merge *Deployment, f WriteFlags) []*Deployment {
+// Retained is the list SimpleWriteDeployment writes (d placed, others
+// kept or dropped by the retention rules), without writing it.
+func (s *Sysroot) Retained(stateroot string, d, merge *Deployment, f WriteFlags) []*Deployment {
 	if stateroot == "" && s.bootedDep != nil {
 		stateroot = s.bootedDep.Stateroot
 	}

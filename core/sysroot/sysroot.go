@@ -93,6 +93,10 @@ type Options struct {
 	OnFreed func(bytes uint64)
 	// OnWarning receives what `ostree admin` prints on stderr ("note: …").
 	OnWarning func(string)
+	// Lock takes the sysroot lock before loading (see Lock); OnLockWait
+	// is called while another process holds it.
+	Lock       bool
+	OnLockWait func()
 }
 
 // Sysroot is an open sysroot with its deployment list loaded.
@@ -152,7 +156,8 @@ func (s *Sysroot) msg(format string, args ...any) {
 func (s *Sysroot) abs(rel string) string { return filepath.Join(s.path, rel) }
 
 // Open opens the sysroot at path and loads its deployments, as
-// ostree_sysroot_load does. It takes no lock: call Lock before writing.
+// ostree_sysroot_load does. Writers take the lock first (Options.Lock, or
+// Lock then Load) and Unlock when done.
 func Open(ctx context.Context, path string, opts Options) (*Sysroot, error) {
 	s := &Sysroot{path: path, env: opts.Env.withDefaults(), debug: opts.Debug, onMsg: opts.OnMessage, onFreed: opts.OnFreed, onWarn: opts.OnWarning}
 	if err := s.initialize(); err != nil {
@@ -161,7 +166,13 @@ func Open(ctx context.Context, path string, opts Options) (*Sysroot, error) {
 	if err := s.openRepo(ctx); err != nil {
 		return nil, err
 	}
+	if opts.Lock {
+		if err := s.Lock(ctx, opts.OnLockWait); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Load(ctx); err != nil {
+		s.Unlock()
 		return nil, err
 	}
 	return s, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/sysroot/bls"
+	"github.com/groveos/grove/core/sysroot/etcmerge"
 )
 
 // ErrIndex is returned for a deployment index out of range.
@@ -173,6 +175,32 @@ func AppendKargsIfMissing(s *sysroot.Sysroot, args []string) error {
 		}
 		if err := SetKargsInPlace(s, d, k.String()); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// ConfigDiff prints the deployment's /etc changes as `ostree admin
+// config-diff` does ("M    path", then D, then A); with diffs, a unified
+// diff follows each changed file.
+func ConfigDiff(ctx context.Context, s *sysroot.Sysroot, d *sysroot.Deployment, w io.Writer, diffs bool) error {
+	root := s.Abs(d.Dir())
+	orig, mod := filepath.Join(root, "usr/etc"), filepath.Join(root, "etc")
+	c, err := etcmerge.Diff(ctx, orig, mod)
+	if err != nil {
+		return err
+	}
+	for _, l := range []struct {
+		letter byte
+		paths  []string
+	}{{'M', c.Modified}, {'D', c.Removed}, {'A', c.Added}} {
+		for _, p := range l.paths {
+			fmt.Fprintf(w, "%c    %s\n", l.letter, p)
+			if diffs {
+				if t := etcmerge.FileDiff(filepath.Join(orig, p), filepath.Join(mod, p), "a/usr/etc/"+p, "b/etc/"+p); t != "" {
+					fmt.Fprint(w, t)
+				}
+			}
 		}
 	}
 	return nil

@@ -59,6 +59,9 @@ type UpgradeOptions struct {
 	PullOnly, DeployOnly bool
 	// Pull fetches from the origin's remote (nil: FilePuller).
 	Pull Puller
+	// DryRun resolves the target from what the repository holds (no
+	// pull) and returns the Plan instead of deploying.
+	DryRun bool
 }
 
 // UpgradeResult says what Upgrade did.
@@ -68,6 +71,8 @@ type UpgradeResult struct {
 	Deployment *sysroot.Deployment
 	// OldRefspec is the origin before a switch (NewRefspec).
 	OldRefspec string
+	// Plan is set by DryRun when there is something to deploy.
+	Plan *Plan
 }
 
 type upgrader struct {
@@ -181,7 +186,7 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 		return nil, err
 	}
 	r := s.Repo()
-	if u.remote != "" && !o.DeployOnly {
+	if u.remote != "" && !o.DeployOnly && !o.DryRun {
 		puller := o.Pull
 		if puller == nil {
 			puller = FilePuller
@@ -203,7 +208,7 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 			return nil, err
 		} else if v, ok := c.Lookup("ostree.endoflife-rebase"); ok {
 			if nr, ok := v.Value.(string); ok {
-				if u.remote != "" && !o.DeployOnly {
+				if u.remote != "" && !o.DeployOnly && !o.DryRun {
 					puller := o.Pull
 					if puller == nil {
 						puller = FilePuller
@@ -219,8 +224,10 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 	}
 	if u.csum != "" {
 		sum := mustParse(u.csum)
-		if err := r.SetRef(ctx, u.remote, u.ref, sum); err != nil {
-			return nil, err
+		if !o.DryRun {
+			if err := r.SetRef(ctx, u.remote, u.ref, sum); err != nil {
+				return nil, err
+			}
 		}
 		newRev = sum
 	} else if newRev, err = r.ResolveRev(ctx, u.refspec()); err != nil {
@@ -238,6 +245,10 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 	}
 	if o.PullOnly {
 		return res, nil
+	}
+	if o.DryRun {
+		res.Plan, err = PlanDeploy(ctx, s, DeployOptions{Stateroot: u.stateroot, Commit: newRev, Origin: origin, Merge: u.merge}, sysroot.WriteFlags{})
+		return res, err
 	}
 	d, err := Deploy(ctx, s, DeployOptions{Stateroot: u.stateroot, Commit: newRev, Origin: origin, Merge: u.merge})
 	if err != nil {
