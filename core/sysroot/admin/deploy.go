@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/groveos/grove/core/checkout"
 	"github.com/groveos/grove/core/internal/fsutil"
@@ -239,7 +238,7 @@ func DeployKargs(s *sysroot.Sysroot, merge *sysroot.Deployment, o KargOptions) (
 	case merge != nil && (o.Replace != nil || o.Append != nil || o.Delete != ""):
 		k = &bls.KernelArgs{}
 		if merge.Boot != nil {
-			k.AppendArgv(strings.Split(merge.Boot.Value("options"), " "))
+			k.AppendArgv(bls.Split(merge.Boot.Value("options")))
 		}
 	}
 	if o.Replace != nil {

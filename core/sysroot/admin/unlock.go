@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/groveos/grove/core/sysroot"
+	"github.com/groveos/grove/core/sysroot/bls"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"golang.org/x/sys/unix"
@@ -130,7 +131,7 @@ func cloneDeployment(ctx context.Context, s *sysroot.Sysroot, target, merge *sys
 	}
 	var kargs []string
 	if merge.Boot != nil {
-		kargs = strings.Split(merge.Boot.Value("options"), " ")
+		kargs = bls.Split(merge.Boot.Value("options"))
 	}
 	var origin = target.Origin
 	if origin != nil {

@@ -39,10 +39,15 @@ func ParseKernelArgs(options string) *KernelArgs {
 }
 
 // ParseAppend appends every space-separated argument of options.
-func (k *KernelArgs) ParseAppend(options string) {
-	for _, a := range strings.Split(options, " ") {
-		k.Append(a)
+func (k *KernelArgs) ParseAppend(options string) { k.AppendArgv(Split(options)) }
+
+// Split is g_strsplit(s, " ", -1): every single space separates, and the
+// empty string has no arguments at all.
+func Split(s string) []string {
+	if s == "" {
+		return nil
 	}
+	return strings.Split(s, " ")
 }
 
 // Clone returns a copy.
@@ -62,7 +67,7 @@ func (k *KernelArgs) AppendArgv(argv []string) {
 // ones boot loaders add (BOOT_IMAGE=, initrd=), as --karg-proc-cmdline does.
 func (k *KernelArgs) AppendProcCmdline(cmdline string) {
 	cmdline = strings.TrimRight(cmdline, " \t\n\r\f\v")
-	for _, a := range strings.Split(cmdline, " ") {
+	for _, a := range Split(cmdline) {
 		if strings.HasPrefix(a, "BOOT_IMAGE=") || strings.HasPrefix(a, "initrd=") {
 			continue
 		}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/groveos/grove/core/repotest"
+	"github.com/groveos/grove/core/sysroot"
+	"github.com/groveos/grove/core/sysroot/sysroottest"
+)
+
+// adminEnv is what every admin test runs ostree and grove with: no
+// immutable bits (temporary directories stay removable), no global sync().
+var adminEnv = []string{"OSTREE_SYSROOT_DEBUG=mutable-deployments", "OSTREE_SYSROOT_OPTS=skip-sync"}
+
+const testRef = "testos/buildmain/x86_64-runtime"
+
+// run runs a binary with the admin environment plus extra variables.
+func run(t testing.TB, extra []string, bin string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), adminEnv...), extra...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+func mustRun(t testing.TB, extra []string, bin string, args ...string) string {
+	t.Helper()
+	out, errOut, err := run(t, extra, bin, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\nstdout: %s\nstderr: %s", filepath.Base(bin), strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// pair is a sysroot deployed by grove beside one deployed by ostree, fed
+// from one source repository of fake OS commits.
+type pair struct {
+	t          *testing.T
+	dir, src   string
+	grove, ost string
+	ostreeBin  string
+	clock      int
+}
+
+func newPair(t *testing.T) *pair {
+	t.Helper()
+	p := &pair{t: t, dir: t.TempDir(), ostreeBin: repotest.NeedOstree(t), clock: 1700000000}
+	p.src = filepath.Join(p.dir, "testos-repo")
+	p.grove, p.ost = filepath.Join(p.dir, "grove-sysroot"), filepath.Join(p.dir, "ostree-sysroot")
+	grove(t, "--repo="+p.src, "init", "--mode=archive")
+	for _, sr := range []string{p.grove, p.ost} {
+		os.MkdirAll(sr, 0o755)
+	}
+	mustRun(t, nil, groveBin, "admin", "init-fs", p.grove)
+	mustRun(t, nil, p.ostreeBin, "admin", "init-fs", p.ost)
+	if out := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "os-init", "testos"); out != "ostree/deploy/testos initialized as OSTree root\n" {
+		t.Fatalf("os-init printed %q", out)
+	}
+	mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.ost, "os-init", "testos")
+	return p
+}
+
+// commit commits a fake tree to ref in the source repository and pulls it
+// into both system repositories.
+func (p *pair) commit(name, ref, version string, tree sysroottest.Tree) string {
+	p.t.Helper()
+	dir := filepath.Join(p.dir, "trees", name)
+	if err := tree.Write(dir); err != nil {
+		p.t.Fatal(err)
+	}
+	p.clock += 3600
+	sum := strings.TrimSpace(grove(p.t, "--repo="+p.src, "commit", "-b", ref, "-s", "Build",
+		"--add-metadata-string=version="+version, fmt.Sprintf("--timestamp=@%d", p.clock), dir))
+	// ostree pull-local into both: it hardlinks metadata objects where
+	// grove's copies, and the sysroots are compared link counts and all.
+	repotest.Ostree(p.t, "--repo="+p.grove+"/ostree/repo", "pull-local", p.src, ref)
+	repotest.Ostree(p.t, "--repo="+p.ost+"/ostree/repo", "pull-local", p.src, ref)
+	return sum
+}
+
+// both runs the same admin command on each sysroot, grove's with grove
+// and ostree's with ostree, and fails unless stdout is the same.
+func (p *pair) both(args ...string) string {
+	p.t.Helper()
+	g := mustRun(p.t, nil, groveBin, append([]string{"admin", "--sysroot=" + p.grove}, args...)...)
+	o := mustRun(p.t, nil, p.ostreeBin, append([]string{"admin", "--sysroot=" + p.ost}, args...)...)
+	if g != o {
+		p.t.Fatalf("admin %s printed differently:\ngrove:\n%s\nostree:\n%s", strings.Join(args, " "), g, o)
+	}
+	return g
+}
+
+// same fails unless both sysroots hold the same files (objects, entries,
+// links, deployments, link counts) and grove and ostree print the same
+// status for each.
+func (p *pair) same() {
+	p.t.Helper()
+	a, err := sysroottest.Manifest(p.ost, sysroottest.SkipVolatile)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	b, err := sysroottest.Manifest(p.grove, sysroottest.SkipVolatile)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if d := sysroottest.DiffManifests(a, b); d != "" {
+		if keep := os.Getenv("GROVE_TEST_KEEP"); keep != "" {
+			exec.Command("cp", "-a", p.dir, keep).Run()
+		}
+		p.t.Fatalf("sysroots differ (- ostree, + grove):\n%s", d)
+	}
+	var statuses []string
+	for _, sr := range []string{p.ost, p.grove} {
+		for _, bin := range []string{p.ostreeBin, groveBin} {
+			statuses = append(statuses, mustRun(p.t, nil, bin, "admin", "--sysroot="+sr, "status"))
+		}
+	}
+	for i, s := range statuses[1:] {
+		if s != statuses[0] {
+			p.t.Fatalf("status %d differs:\n%s\nvs ostree on ostree's sysroot:\n%s", i+1, s, statuses[0])
+		}
+	}
+}
+
+// edit changes the default deployment's /etc in both sysroots.
+func (p *pair) edit(rel, content string) {
+	p.t.Helper()
+	for _, sr := range []string{p.grove, p.ost} {
+		p.editIn(sr, rel, content)
+	}
+}
+
+func (p *pair) editIn(sr, rel, content string) {
+	p.t.Helper()
+	dir := p.deploymentDir(sr, 0)
+	full := filepath.Join(dir, rel)
+	if content == "" {
+		if err := os.RemoveAll(full); err != nil {
+			p.t.Fatal(err)
+		}
+		return
+	}
+	os.MkdirAll(filepath.Dir(full), 0o755)
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *pair) deploymentDir(sr string, index int) string {
+	p.t.Helper()
+	s, err := sysroot.Open(t0ctx, sr, sysroot.Options{})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return filepath.Join(sr, s.Deployments()[index].Dir())
+}
+
+// The same commits deployed by grove and by ostree give the same sysroot,
+// the same output, and each tool reads the other's sysroot identically;
+// then grove deploys on top of ostree's work and ostree on top of grove's.
+func TestAdminDeployMatchesOstree(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	out := p.both("deploy", "--os=testos", testRef)
+	if !strings.Contains(out, "Bootloader updated; bootconfig swap: yes; bootversion: boot.1.1, deployment count change: 1") {
+		t.Fatalf("deploy printed %q", out)
+	}
+	p.same()
+
+	p.edit("etc/aconfigfile", "locally edited\n")
+	p.edit("etc/userfile", "a local file\n")
+	p.edit("etc/testdirectory", "")
+	p.commit("v2", testRef, "1.0.10", sysroottest.Tree{
+		Binary: "a new executable\n",
+		Etc:    map[string]string{"NetworkManager/nm.conf": "upstream changed\n", "newfile": "new upstream\n"},
+	})
+	out = p.both("deploy", "--os=testos", testRef)
+	if !strings.Contains(out, "Copying /etc changes: 1 modified, 1 removed, 1 added") {
+		t.Fatalf("deploy printed %q", out)
+	}
+	p.same()
+
+	// kernel arguments, a new kernel, the same commit twice, retention
+	p.commit("v3", testRef, "1.0.11", sysroottest.Tree{Kernel: "a new kernel\n"})
+	p.both("deploy", "--os=testos", "--karg=root=LABEL=MOO", "--karg=quiet", "--karg-append=console=tty0", "--karg-append=console=ttyS0", testRef)
+	p.same()
+	p.both("deploy", "--os=testos", "--retain", "--karg-delete=quiet", testRef)
+	p.same()
+	p.both("deploy", "--os=testos", "--not-as-default", "--karg-none", "--no-prune", testRef)
+	p.same()
+	p.both("pin", "1")
+	p.both("pin", "--unpin", "1")
+	p.both("pin", "0")
+	p.same()
+	p.both("undeploy", "1")
+	p.same()
+	p.both("cleanup")
+	p.same()
+	p.both("config-diff", "--os=testos")
+	p.both("kargs", "edit-in-place", "--append-if-missing=rw", "--append-if-missing=root=NOPE")
+	p.same()
+
+	// Each tool continues on the other's sysroot: swap and go on.
+	p.grove, p.ost = p.ost, p.grove
+	p.commit("v4", testRef, "1.0.12", sysroottest.Tree{})
+	p.both("deploy", "--os=testos", testRef)
+	p.same()
+	p.both("undeploy", "0")
+	p.same()
+	p.both("cleanup")
+	p.same()
+}
+
+// upgrade and switch follow ostree's: local origins, the downgrade guard,
+// switching ref deletes the old one.
+func TestAdminUpgradeSwitchMatchOstree(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	p.commit("devel", "testos/buildmain/x86_64-devel", "1.0.9", sysroottest.Tree{Files: map[string]string{"usr/include/foo.h": "a development header\n"}})
+	p.both("deploy", "--os=testos", testRef)
+	if out := p.both("upgrade", "--os=testos"); out != "No update available.\n" {
+		t.Fatalf("upgrade printed %q", out)
+	}
+	p.commit("v2", testRef, "1.0.10", sysroottest.Tree{Binary: "v2\n"})
+	p.both("upgrade", "--os=testos")
+	p.same()
+	p.both("switch", "--os=testos", "testos/buildmain/x86_64-devel")
+	p.same()
+	for _, bin := range []string{groveBin, p.ostreeBin} {
+		sr := p.grove
+		if bin == p.ostreeBin {
+			sr = p.ost
+		}
+		if _, errOut, err := run(t, nil, bin, "admin", "--sysroot="+sr, "switch", "--os=testos", "testos/buildmain/x86_64-devel"); err == nil ||
+			!strings.Contains(errOut, "Old and new refs are equal: testos/buildmain/x86_64-devel") {
+			t.Fatalf("%s switch to the same ref: %v %q", filepath.Base(bin), err, errOut)
+		}
+	}
+	// The old ref was deleted from the system repository: fetch it again
+	// to switch back (older than devel: switch allows that).
+	for _, sr := range []string{p.grove, p.ost} {
+		repotest.Ostree(t, "--repo="+sr+"/ostree/repo", "pull-local", p.src, testRef)
+	}
+	p.both("switch", "--os=testos", testRef)
+	p.same()
+}
+
+var t0ctx = context.Background()
