@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,7 +30,14 @@ func newAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin COMMAND",
 		Short: "Commands for managing a host system booted with OSTree",
-		Args:  cobra.NoArgs,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.Usage()
+			if len(args) == 0 {
+				return errors.New(`No "admin" subcommand specified`)
+			}
+			return fmt.Errorf(`Unknown "admin" subcommand '%s'`, args[0])
+		},
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&ag.sysroot, "sysroot", "", "Operate on the OSTree sysroot at PATH (default: $OSTREE_SYSROOT or /)")

@@ -1,7 +1,6 @@
 package sysroot
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strings"
@@ -122,26 +121,54 @@ func NewOrigin(refspec string) *repo.KeyFile {
 	return kf
 }
 
-// ParseOrigin reads an origin key file as libostree loads it: without
-// comments or blank lines (GLib drops them unless asked to keep them), so
-// the file libostree rewrites has none either.
+// ParseOrigin reads an origin key file as libostree loads it, with GLib's
+// rules and messages: comments and blank lines are dropped (GLib keeps
+// them only when asked, so the file libostree rewrites has none either),
+// a key needs a group before it, and any other line is an error.
 func ParseOrigin(data []byte) (*repo.KeyFile, error) {
 	var b bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	group := false
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\r") // GLib drops the CR of CRLF
 		t := strings.TrimLeft(line, " \t\r\n\f\v")
-		if t == "" || t[0] == '#' {
+		switch {
+		case t == "" || t[0] == '#':
 			continue
+		case t[0] == '[':
+			name, ok := glibGroup(t)
+			if !ok {
+				return nil, fmt.Errorf("Key file contains line \u201c%s\u201d which is not a key-value pair, group, or comment", line)
+			}
+			if name == "" || strings.ContainsAny(name, "[]") || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+				return nil, fmt.Errorf("Invalid group name: %s", name)
+			}
+			group = true
+			b.WriteString("[" + name + "]\n")
+		case strings.IndexByte(t, '=') > 0:
+			if !group {
+				return nil, fmt.Errorf("Key file does not start with a group")
+			}
+			k, v, _ := strings.Cut(t, "=")
+			k = strings.TrimRight(k, " \t")
+			if k == "" || strings.ContainsAny(k, "=[]\n") {
+				return nil, fmt.Errorf("Invalid key name: %s", k)
+			}
+			b.WriteString(k + "=" + strings.TrimLeft(v, " \t") + "\n")
+		default:
+			return nil, fmt.Errorf("Key file contains line \u201c%s\u201d which is not a key-value pair, group, or comment", line)
 		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	return repo.ParseKeyFile(b.Bytes())
+}
+
+// glibGroup accepts "[name]" followed only by blanks, as
+// g_key_file_line_is_group does.
+func glibGroup(t string) (string, bool) {
+	end := strings.IndexByte(t, ']')
+	if end < 0 || strings.Trim(t[end+1:], " \t") != "" {
+		return "", false
+	}
+	return t[1:end], true
 }
 
 // RemoveTransientState strips what must not follow a deployment into its

@@ -57,3 +57,7 @@ func (s *Sysroot) RunstatePath(d *Deployment, key string) string { return s.runs
 
 // BumpMtime touches ostree/deploy so that watchers notice a change.
 func (s *Sysroot) BumpMtime() error { return s.bumpMtime() }
+
+// ErrnoText reduces an *os.PathError to its errno, worded as strerror
+// (libostree's "opendir(var): No such file or directory").
+func ErrnoText(err error) error { return unwrapPathErr(err) }

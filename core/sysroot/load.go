@@ -152,7 +152,7 @@ func (s *Sysroot) readEntries(ctx context.Context, bv int) ([]*bls.Entry, error)
 		}
 		e, err := bls.Parse(data)
 		if err != nil {
-			return nil, errf(ErrCorrupt, "Parsing %s: %w", n, err)
+			return nil, errf(ErrCorrupt, "Parsing %s: Invalid UTF-8", n)
 		}
 		out = append(out, e)
 	}

@@ -181,16 +181,17 @@ func Open(ctx context.Context, path string, opts Options) (*Sysroot, error) {
 // initialize learns whether the sysroot is the booted one (§9.6 step 6).
 func (s *Sysroot) initialize() error {
 	var st unix.Stat_t
-	if err := unix.Stat(s.path, &st); err != nil {
-		return errf(ErrNotSysroot, "%s: %w", s.path, err)
+	err := unix.Stat(s.path, &st)
+	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		err = unix.ENOTDIR
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return errf(ErrNotSysroot, "%s: not a directory", s.path)
+	if err != nil {
+		return errf(ErrNotSysroot, "opendir(%s): %w", s.path, errnoText{err})
 	}
 	if err := unix.Stat(s.env.Root, &s.rootSt); err != nil {
 		return fmt.Errorf("sysroot: stat %s: %w", s.env.Root, err)
 	}
-	_, err := os.Stat(filepath.Join(s.env.Run, "ostree-booted"))
+	_, err = os.Stat(filepath.Join(s.env.Run, "ostree-booted"))
 	s.booted = err == nil && st.Dev == s.rootSt.Dev && st.Ino == s.rootSt.Ino
 	return nil
 }

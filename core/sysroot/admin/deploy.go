@@ -46,6 +46,10 @@ func Deploy(ctx context.Context, s *sysroot.Sysroot, opts DeployOptions) (*sysro
 		}
 		stateroot = s.Booted().Stateroot
 	}
+	// The stateroot's /var must exist (os-init) before anything is written.
+	if _, err := stateVar(s, stateroot); err != nil {
+		return nil, err
+	}
 	csum := opts.Commit.String()
 	serial, err := allocateSerial(s, stateroot, csum)
 	if err != nil {
@@ -171,15 +175,9 @@ func finalizeDeployment(ctx context.Context, s *sysroot.Sysroot, d, merge *sysro
 			return fmt.Errorf("During /etc merge: %w", err)
 		}
 	}
-	varDir := s.Abs("ostree/deploy/" + d.Stateroot + "/var")
-	if b := s.Booted(); b != nil && b.Stateroot == d.Stateroot {
-		varDir = filepath.Join(s.Env().Root, "var")
-	}
-	if st, err := os.Stat(varDir); err != nil || !st.IsDir() {
-		if err == nil {
-			err = errors.New("Not a directory")
-		}
-		return fmt.Errorf("opendir(var): %w", err)
+	varDir, err := stateVar(s, d.Stateroot)
+	if err != nil {
+		return err
 	}
 	if err := removeIfExists(filepath.Join(root, "etc/.updated")); err != nil {
 		return err
@@ -272,4 +270,20 @@ func removeIfExists(p string) error {
 		return err
 	}
 	return nil
+}
+
+// stateVar is the /var a new deployment of the stateroot shares: the
+// running /var for the booted stateroot, else ostree/deploy/OS/var.
+func stateVar(s *sysroot.Sysroot, stateroot string) (string, error) {
+	varDir := s.Abs("ostree/deploy/" + stateroot + "/var")
+	if b := s.Booted(); b != nil && b.Stateroot == stateroot {
+		varDir = filepath.Join(s.Env().Root, "var")
+	}
+	if st, err := os.Stat(varDir); err != nil || !st.IsDir() {
+		if err == nil {
+			err = errors.New("Not a directory")
+		}
+		return "", fmt.Errorf("opendir(var): %w", sysroot.ErrnoText(err))
+	}
+	return varDir, nil
 }
