@@ -256,3 +256,43 @@ func TestAdminUpgradeSwitchMatchOstree(t *testing.T) {
 }
 
 var t0ctx = context.Background()
+
+// rollback (which ostree lacks) swaps the default and the previous
+// deployment in one bootloader swap; ostree reads the result, and a second
+// rollback returns to where it started.
+func TestAdminRollbackOffline(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	p.both("deploy", "--os=testos", testRef)
+	if _, errOut, err := run(t, nil, groveBin, "admin", "--sysroot="+p.grove, "rollback"); err == nil ||
+		!strings.Contains(errOut, "No rollback deployment found for stateroot 'testos'") {
+		t.Fatalf("rollback with one deployment: %v %q", err, errOut)
+	}
+	p.commit("v2", testRef, "1.0.10", sysroottest.Tree{Binary: "v2\n"})
+	p.both("deploy", "--os=testos", testRef)
+	start := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status")
+	blocks := strings.SplitAfterN(start, "  testos ", 3) // "", first, second
+	swapped := "  testos " + blocks[2] + "  testos " + strings.TrimSuffix(blocks[1], "  testos ")
+
+	mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "rollback")
+	if got := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status"); got != swapped {
+		t.Fatalf("ostree status after rollback:\n%s\nwant\n%s", got, swapped)
+	}
+	entries, _ := filepath.Glob(filepath.Join(p.grove, "boot/loader/entries/*.conf"))
+	if len(entries) != 2 {
+		t.Fatalf("entries: %v", entries)
+	}
+	mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "rollback")
+	if got := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status"); got != start {
+		t.Fatalf("ostree status after rolling back twice:\n%s\nwant\n%s", got, start)
+	}
+	// Both tools carry on from a rolled-back sysroot.
+	mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "rollback")
+	p.commit("v3", testRef, "1.0.11", sysroottest.Tree{Binary: "v3\n"})
+	mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "deploy", "--os=testos", testRef)
+	got := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "status")
+	if want := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status"); got != want || !strings.Contains(got, "Version: 1.0.11") {
+		t.Fatalf("after ostree deploy: grove\n%s\nostree\n%s", got, want)
+	}
+}
