@@ -11,6 +11,7 @@ import (
 	"github.com/groveos/grove/core/checkout"
 	"github.com/groveos/grove/core/compose"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
 	"golang.org/x/sys/unix"
@@ -25,7 +26,7 @@ func groveRepo(t *testing.T, m repo.Mode, dir string) (*repo.Repo, oid.Checksum)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, dir, nil, nil)
+	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,8 +174,18 @@ func TestSubpathDirAndFileMatchOstree(t *testing.T) {
 			repotest.Ostree(t, "checkout", "--repo="+r.Path(), "--subpath="+sub, commit.String(), o)
 			repotest.SameTree(t, o, g)
 		}
+		// Paths resolve as ostree resolves them: ".." and "//" are no
+		// shortcuts, and a trailing "/" names an empty component.
+		for _, sub := range []string{"usr/../usr", "/usr//bin", "usr/", "/usr/bin"} {
+			err := checkout.Checkout(ctx, r, commit, t.TempDir()+"/y", checkout.Options{Subpath: sub})
+			_, oerr := repotest.OstreeErr(t, "checkout", "--repo="+r.Path(), "--subpath="+sub, commit.String(), t.TempDir()+"/y")
+			if (err == nil) != (oerr == nil) {
+				t.Errorf("subpath %q: grove %v, ostree %v", sub, err, oerr)
+			}
+		}
 		err := checkout.Checkout(ctx, r, commit, t.TempDir()+"/x", checkout.Options{Subpath: "/no/such"})
-		if !errors.Is(err, checkout.ErrNotFound) || !strings.Contains(err.Error(), "/no/such") {
+		// ostree names the first component that is missing.
+		if !errors.Is(err, checkout.ErrNotFound) || err.Error() != "No such file or directory: /no" {
 			t.Fatalf("missing subpath: %v", err)
 		}
 		if err := checkout.Checkout(ctx, r, commit, t.TempDir()+"/x", checkout.Options{Subpath: "/no/such", AllowNoent: true}); err != nil {
@@ -305,7 +316,7 @@ func TestWhiteoutsMatchOstree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			root, err := compose.ImportDir(ctx, tx, layer, nil, nil)
+			root, err := compose.ImportDir(ctx, tx, layer, compose.ImportOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,15 +360,20 @@ func TestCancelledContextStopsCheckout(t *testing.T) {
 
 func TestProgressCountsEveryFile(t *testing.T) {
 	r, commit := groveRepo(t, repo.ModeBare, richSource(t))
-	var last checkout.Progress
+	var last checkout.Stats
+	var final progress.Event
 	err := checkout.Checkout(context.Background(), r, commit, t.TempDir()+"/d", checkout.Options{
-		Progress: func(p checkout.Progress) { last = p },
+		Stats:    &last,
+		Progress: func(e progress.Event) { final = e },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if last.Files == 0 || last.Files != last.Linked+last.Copied || last.Dirs == 0 {
-		t.Fatalf("progress %+v", last)
+		t.Fatalf("stats %+v", last)
+	}
+	if !final.Final || final.Done != last.Files+last.Dirs || final.Phase != checkout.PhaseCheckout {
+		t.Fatalf("last event %+v, stats %+v", final, last)
 	}
 }
 
