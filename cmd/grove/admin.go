@@ -80,7 +80,6 @@ func openSysroot(ctx context.Context, cmd *cobra.Command, lock bool) (*sysroot.S
 		Env:       sysrootEnv(),
 		Debug:     sysroot.ParseDebug(os.Getenv("OSTREE_SYSROOT_DEBUG")),
 		OnMessage: func(m string) { fmt.Fprintln(out, m) },
-		OnFreed:   func(n uint64) { fmt.Fprintf(out, "Freed objects: %s\n", gFormatSize(n)) },
 		OnWarning: func(m string) { fmt.Fprintln(cmd.ErrOrStderr(), m) },
 	}
 	if lock {

@@ -10,6 +10,7 @@ import (
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/prune"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/textual"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,8 +52,8 @@ func (s *Sysroot) Cleanup(ctx context.Context, opts CleanupOptions) (*CleanupRes
 		return nil, fmt.Errorf("Pruning system repository: %w", err)
 	}
 	res.ObjectsTotal, res.ObjectsPruned, res.Freed = pr.Total, pr.Pruned, pr.Freed
-	if res.Freed > 0 && s.onFreed != nil {
-		s.onFreed(res.Freed)
+	if res.Freed > 0 {
+		s.msg("Freed objects: %s", textual.FormatSize(res.Freed))
 	}
 	return res, nil
 }

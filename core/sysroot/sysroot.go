@@ -88,9 +88,6 @@ type Options struct {
 	// OnMessage receives what libostree logs to its journal and
 	// `ostree admin` prints ("Copying /etc changes: …").
 	OnMessage func(string)
-	// OnFreed receives the bytes a cleanup prune freed, when not zero
-	// (`ostree admin` prints "Freed objects: SIZE").
-	OnFreed func(bytes uint64)
 	// OnWarning receives what `ostree admin` prints on stderr ("note: …").
 	OnWarning func(string)
 	// Lock takes the sysroot lock before loading (see Lock); OnLockWait
@@ -101,14 +98,13 @@ type Options struct {
 
 // Sysroot is an open sysroot with its deployment list loaded.
 type Sysroot struct {
-	path    string
-	env     Env
-	debug   Debug
-	onMsg   func(string)
-	onFreed func(uint64)
-	onWarn  func(string)
-	repo    *repo.Repo
-	rootSt  unix.Stat_t
+	path   string
+	env    Env
+	debug  Debug
+	onMsg  func(string)
+	onWarn func(string)
+	repo   *repo.Repo
+	rootSt unix.Stat_t
 
 	booted       bool // the sysroot is the running system's
 	bootversion  int
@@ -159,7 +155,7 @@ func (s *Sysroot) abs(rel string) string { return filepath.Join(s.path, rel) }
 // ostree_sysroot_load does. Writers take the lock first (Options.Lock, or
 // Lock then Load) and Unlock when done.
 func Open(ctx context.Context, path string, opts Options) (*Sysroot, error) {
-	s := &Sysroot{path: path, env: opts.Env.withDefaults(), debug: opts.Debug, onMsg: opts.OnMessage, onFreed: opts.OnFreed, onWarn: opts.OnWarning}
+	s := &Sysroot{path: path, env: opts.Env.withDefaults(), debug: opts.Debug, onMsg: opts.OnMessage, onWarn: opts.OnWarning}
 	if err := s.initialize(); err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func Commit(ctx context.Context, r *repo.Repo, dir, ref, subject, version string
 		return oid.Checksum{}, err
 	}
 	defer tx.Abort()
-	root, err := compose.ImportDir(ctx, tx, dir, compose.NoModifier(), nil)
+	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{})
 	if err != nil {
 		return oid.Checksum{}, err
 	}
