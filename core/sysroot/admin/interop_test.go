@@ -218,3 +218,92 @@ func TestDeployMatchesOstree(t *testing.T) {
 	ostreeAdmin(t, f.ost, "deploy", "--os=testos", "--karg=root=LABEL=MOO", "--karg=quiet", "testos/buildmain/x86_64-runtime")
 	f.same()
 }
+
+// Kernel layouts, titles and entry keys: each case deployed by grove and
+// by ostree gives byte-identical sysroots (two deploys, so existing
+// entries are rewritten too).
+func TestDeployLayoutsMatchOstree(t *testing.T) {
+	osRelease := func(lines string) map[string]string { return map[string]string{"os-release": lines} }
+	cases := []struct {
+		name   string
+		tree   sysroottest.Tree
+		setup  func(f *fixture)
+		kargs  []string
+		second sysroottest.Tree
+	}{
+		{name: "legacy ostree-boot", tree: sysroottest.Tree{Legacy: "usr/lib/ostree-boot"}},
+		{name: "legacy boot", tree: sysroottest.Tree{Legacy: "boot"}},
+		{name: "no initramfs", tree: sysroottest.Tree{NoInitramfs: true}, kargs: []string{"root=/dev/vda"}},
+		{name: "devicetree", tree: sysroottest.Tree{Devicetree: "a device tree\n"}},
+		{name: "dtb directory", tree: sysroottest.Tree{DTB: map[string]string{"vendor/board.dtb": "dtb1\n", "other.dtb": "dtb2\n"}}},
+		{name: "fips hmac", tree: sysroottest.Tree{HMAC: true}},
+		{name: "usr/lib/os-release wins", tree: sysroottest.Tree{Files: map[string]string{"usr/lib/os-release": "ID=fromlib\nPRETTY_NAME=\"From Lib 7\"\n"}}},
+		{name: "title contains version", tree: sysroottest.Tree{PrettyName: "TestOS 1.0.9 Edition"}},
+		{name: "ID when no PRETTY_NAME", tree: sysroottest.Tree{Etc: osRelease("NAME=Bare\nID=bare\n")}},
+		{name: "shell quoting", tree: sysroottest.Tree{Etc: osRelease("ID=q\nPRETTY_NAME='It'\\''s \"quoted\"'\\ $x\n# PRETTY_NAME=comment\n")}},
+		{name: "bls-append-except-default", setup: func(f *fixture) {
+			for _, root := range []string{f.grove, f.ost} {
+				p := filepath.Join(root, "ostree/repo/config")
+				b, _ := os.ReadFile(p)
+				os.WriteFile(p, append(b, []byte("\n[sysroot]\nbls-append-except-default=grub_users=\"\";extra=1\n")...), 0o644)
+			}
+		}},
+		{name: "two stateroots", setup: func(f *fixture) {
+			if err := f.open().InitStateroot(f.ctx, "otheros"); err != nil {
+				f.t.Fatal(err)
+			}
+			ostreeAdmin(f.t, f.ost, "os-init", "otheros")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			if c.setup != nil {
+				c.setup(f)
+			}
+			f.commit("v1", "testos/buildmain/x86_64-runtime", "1.0.9", c.tree)
+			ostreeArgs := []string{"deploy", "--os=testos"}
+			for _, k := range c.kargs {
+				ostreeArgs = append(ostreeArgs, "--karg="+k)
+			}
+			f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{Replace: c.kargs}, sysroot.WriteFlags{})
+			ostreeAdmin(t, f.ost, append(ostreeArgs, "testos/buildmain/x86_64-runtime")...)
+			f.same()
+			second := c.second
+			second.Binary = "second\n"
+			second.Legacy, second.NoInitramfs, second.DTB, second.HMAC = c.tree.Legacy, c.tree.NoInitramfs, c.tree.DTB, c.tree.HMAC
+			f.commit("v2", "testos/buildmain/x86_64-runtime", "1.0.10", second)
+			if c.name == "two stateroots" {
+				f.groveDeployOS("otheros", "testos/buildmain/x86_64-runtime")
+				ostreeAdmin(t, f.ost, "deploy", "--os=otheros", "testos/buildmain/x86_64-runtime")
+			} else {
+				f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{}, sysroot.WriteFlags{})
+				ostreeAdmin(t, f.ost, "deploy", "--os=testos", "testos/buildmain/x86_64-runtime")
+			}
+			f.same()
+		})
+	}
+}
+
+// groveDeployOS deploys into another stateroot.
+func (f *fixture) groveDeployOS(stateroot, ref string) {
+	f.t.Helper()
+	s := f.open()
+	if err := s.Lock(f.ctx, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	defer s.Unlock()
+	sum, err := s.Repo().ResolveRev(f.ctx, ref)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	merge := s.MergeDeployment(stateroot)
+	d, err := admin.Deploy(f.ctx, s, admin.DeployOptions{Stateroot: stateroot, Commit: sum, Origin: sysroot.NewOrigin(ref), Merge: merge})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := s.SimpleWriteDeployment(f.ctx, stateroot, d, merge, sysroot.WriteFlags{}); err != nil {
+		f.t.Fatal(err)
+	}
+}

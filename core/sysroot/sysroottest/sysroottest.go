@@ -8,6 +8,7 @@ package sysroottest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,6 +44,16 @@ type Tree struct {
 	EtcAtRoot bool
 	// PrettyName is os-release's PRETTY_NAME ("TestOS 42" when empty).
 	PrettyName string
+	// Legacy puts the kernel in this directory (usr/lib/ostree-boot or
+	// boot) with the boot checksum in the file names, the pre-modules
+	// layout.
+	Legacy string
+	// Devicetree adds usr/lib/modules/KVER/devicetree; DTB adds files
+	// under usr/lib/modules/KVER/dtb/ instead.
+	Devicetree string
+	DTB        map[string]string
+	// HMAC adds usr/lib/modules/KVER/.vmlinuz.hmac.
+	HMAC bool
 }
 
 // DefaultEtc is the usr/etc of every fake tree before Tree.Etc applies.
@@ -73,13 +84,35 @@ func (t Tree) Write(dir string) error {
 		"usr/lib/libfoo.so.0": "a library\n",
 	}
 	kdir := "usr/lib/modules/" + KernelVersion + "/"
-	if !t.NoKernel {
-		files[kdir+"vmlinuz"] = or(t.Kernel, "a kernel\n")
-		if !t.NoInitramfs {
-			files[kdir+"initramfs.img"] = or(t.Initramfs, "an initramfs\n")
-		}
-	} else {
+	kernel, initramfs := or(t.Kernel, "a kernel\n"), or(t.Initramfs, "an initramfs\n")
+	switch {
+	case t.NoKernel:
 		files[kdir+"modules.dep"] = "\n"
+	case t.Legacy != "":
+		files[kdir+"modules.dep"] = "\n"
+		sum := kernel
+		if !t.NoInitramfs {
+			sum += initramfs
+		}
+		csum := fmt.Sprintf("%x", sha256.Sum256([]byte(sum)))
+		files[t.Legacy+"/vmlinuz-"+KernelVersion+"-"+csum] = kernel
+		if !t.NoInitramfs {
+			files[t.Legacy+"/initramfs-"+KernelVersion+".img-"+csum] = initramfs
+		}
+	default:
+		files[kdir+"vmlinuz"] = kernel
+		if !t.NoInitramfs {
+			files[kdir+"initramfs.img"] = initramfs
+		}
+		if t.Devicetree != "" {
+			files[kdir+"devicetree"] = t.Devicetree
+		}
+		for k, v := range t.DTB {
+			files[kdir+"dtb/"+k] = v
+		}
+		if t.HMAC {
+			files[kdir+".vmlinuz.hmac"] = "an hmac file\n"
+		}
 	}
 	etc := DefaultEtc(t.PrettyName)
 	for k, v := range t.Etc {
