@@ -241,7 +241,7 @@ func (s *Sysroot) deploymentFromEntry(e *bls.Entry) (*Deployment, error) {
 	for _, p := range e.OverlayInitrds() {
 		b := path.Base(p)
 		if len(b) != 64+len(".img") {
-			return nil, wrap(errf(ErrCorrupt, "Malformed overlay initrd filename: %s", b))
+			return nil, errf(ErrCorrupt, "Malformed overlay initrd filename: %s", b)
 		}
 		d.OverlayInitrds = append(d.OverlayInitrds, b[:64])
 	}
