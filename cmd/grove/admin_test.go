@@ -296,3 +296,57 @@ func TestAdminRollbackOffline(t *testing.T) {
 		t.Fatalf("after ostree deploy: grove\n%s\nostree\n%s", got, want)
 	}
 }
+
+// --dry-run shows the plan and the /etc merge preview (with diffs) and
+// changes nothing; the real deploy then does what the preview said.
+// status --json carries the same facts as status.
+func TestAdminDryRunPreviewAndJSON(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	p.both("deploy", "--os=testos", testRef)
+	p.edit("etc/aconfigfile", "locally edited\n")
+	p.edit("etc/NetworkManager/nm.conf", "local nm\n")
+	p.commit("v2", testRef, "1.0.10", sysroottest.Tree{
+		Etc: map[string]string{"NetworkManager/nm.conf": "upstream nm\n", "newfile": "new upstream\n", "testdirectory/test": ""},
+	})
+	before := snapshot(t, p.grove)
+	out := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "deploy", "--os=testos", "--dry-run", testRef)
+	if snapshot(t, p.grove) != before {
+		t.Fatal("--dry-run changed the sysroot")
+	}
+	for _, want := range []string{
+		"Would deploy testos ", " (version 1.0.10)",
+		"/etc merge: 1 kept, 1 added, 1 removed, 0 updated, 1 conflicts",
+		"  M- /etc/aconfigfile\n",
+		"  MM /etc/NetworkManager/nm.conf\n    local change:\n      --- a/etc/NetworkManager/nm.conf\n",
+		"      -a default daemon file\n      +local nm\n",
+		"    upstream change:\n", "      +upstream nm\n",
+		"  -A /etc/newfile\n", "  -D /etc/testdirectory/\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out)
+		}
+	}
+	p.both("deploy", "--os=testos", testRef)
+	p.same()
+	etc := filepath.Join(p.deploymentDir(p.grove, 0), "etc")
+	for f, want := range map[string]string{"NetworkManager/nm.conf": "local nm\n", "aconfigfile": "locally edited\n", "newfile": "new upstream\n"} {
+		if b, _ := os.ReadFile(filepath.Join(etc, f)); string(b) != want {
+			t.Errorf("%s = %q, preview promised %q", f, b, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(etc, "testdirectory")); !os.IsNotExist(err) {
+		t.Errorf("testdirectory should be gone: %v", err)
+	}
+	js := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "status", "--json")
+	for _, want := range []string{`"bootversion": 0`, `"version": "1.0.10"`, `"origin-refspec": "testos/buildmain/x86_64-runtime"`, `"booted": false`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("json lacks %s:\n%s", want, js)
+		}
+	}
+	verbose := mustRun(t, nil, groveBin, "-v", "admin", "--sysroot="+p.grove, "status")
+	if !strings.Contains(verbose, "    Boot entry: /boot/loader.0/entries/ostree-2-testos.conf\n") {
+		t.Errorf("verbose status:\n%s", verbose)
+	}
+}
