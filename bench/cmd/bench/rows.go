@@ -54,6 +54,10 @@ func (e *env) need(name string) error {
 		}
 	case "history":
 		err = e.buildHistory()
+	case "sysroot":
+		err = e.buildSysroot()
+	case "sysroot-10":
+		err = e.buildSysroot10()
 	default:
 		err = fmt.Errorf("unknown fixture %q", name)
 	}
@@ -207,6 +211,14 @@ type row struct {
 	Cmds     func(e *env, dir string) [][]string
 	Ref      string // repo is dir/repo
 	Output   bool
+	// Env is added to both tools' environment.
+	Env []string
+	// Max, when set, is an absolute target for grove's median (the
+	// report marks the row by it instead of by the ratio).
+	Max time.Duration
+	// GroveOnly rows have no ostree counterpart (ostree lacks the verb):
+	// only grove is timed, against Max.
+	GroveOnly bool
 }
 
 func initRepo(mode string) func(e *env, dir string) error {
@@ -323,6 +335,9 @@ func rows() []row {
 			},
 			Output: true,
 		},
+		adminDeployRow(),
+		adminStatusRow(),
+		adminRollbackRow(),
 		{
 			Name: "ls -R base", Target: 1.0,
 			Fixtures: []string{"bare-user"},
