@@ -1,7 +1,3 @@
-// Package checkout materialises a commit's tree (or a subpath of it) into a
-// directory, with ostree checkout's semantics: hardlinks into bare
-// repositories, copies otherwise, union modes, whiteouts and user mode.
-// It also exports trees as tar archives, like `ostree export`.
 package checkout
 
 import (
