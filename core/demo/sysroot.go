@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/sysroot"
 	"github.com/groveos/grove/core/sysroot/admin"
 	"github.com/groveos/grove/core/sysroot/sysroottest"
@@ -126,7 +126,7 @@ func demoEtcEdits(etc string) error {
 	return os.RemoveAll(filepath.Join(etc, "testdirectory"))
 }
 
-func withoutFsyncOverride(s *sysroot.Sysroot) *repo.KeyFile {
+func withoutFsyncOverride(s *sysroot.Sysroot) *keyfile.File {
 	kf := s.Repo().Config()
 	kf.Delete("core", "fsync")
 	return kf

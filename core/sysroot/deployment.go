@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
-	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/sysroot/bls"
 )
 
@@ -43,7 +43,7 @@ type Deployment struct {
 	// Boot is the BLS entry (nil for a deployment being created).
 	Boot *bls.Entry
 	// Origin is the .origin key file, nil when there is none.
-	Origin   *repo.KeyFile
+	Origin   *keyfile.File
 	Unlocked Unlocked
 	Staged   bool
 	// OverlayInitrds are the checksums of overlay initrds.
@@ -105,7 +105,7 @@ func (d *Deployment) Clone() *Deployment {
 		c.Boot = d.Boot.Clone()
 	}
 	if d.Origin != nil {
-		c.Origin, _ = ParseOrigin(d.Origin.Bytes())
+		c.Origin = d.Origin.Clone()
 	}
 	c.OverlayInitrds = append([]string(nil), d.OverlayInitrds...)
 	return &c
@@ -115,8 +115,8 @@ func (d *Deployment) Clone() *Deployment {
 func (d *Deployment) overlayID() string { return strings.Join(d.OverlayInitrds, "") }
 
 // NewOrigin returns the origin libostree writes for a refspec.
-func NewOrigin(refspec string) *repo.KeyFile {
-	kf := &repo.KeyFile{}
+func NewOrigin(refspec string) *keyfile.File {
+	kf := &keyfile.File{}
 	kf.Set("origin", "refspec", refspec)
 	return kf
 }
@@ -125,7 +125,7 @@ func NewOrigin(refspec string) *repo.KeyFile {
 // rules and messages: comments and blank lines are dropped (GLib keeps
 // them only when asked, so the file libostree rewrites has none either),
 // a key needs a group before it, and any other line is an error.
-func ParseOrigin(data []byte) (*repo.KeyFile, error) {
+func ParseOrigin(data []byte) (*keyfile.File, error) {
 	var b bytes.Buffer
 	group := false
 	for _, line := range strings.Split(string(data), "\n") {
@@ -158,7 +158,7 @@ func ParseOrigin(data []byte) (*repo.KeyFile, error) {
 			return nil, fmt.Errorf("Key file contains line \u201c%s\u201d which is not a key-value pair, group, or comment", line)
 		}
 	}
-	return repo.ParseKeyFile(b.Bytes())
+	return keyfile.Parse(b.Bytes())
 }
 
 // glibGroup accepts "[name]" followed only by blanks, as
@@ -174,7 +174,7 @@ func glibGroup(t string) (string, bool) {
 // RemoveTransientState strips what must not follow a deployment into its
 // successor: the [libostree-transient] group, origin/override-commit and
 // origin/unlocked.
-func RemoveTransientState(kf *repo.KeyFile) {
+func RemoveTransientState(kf *keyfile.File) {
 	kf.DeleteGroup(TransientGroup)
 	kf.Delete("origin", "override-commit")
 	kf.Delete("origin", "unlocked")

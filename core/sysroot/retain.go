@@ -5,12 +5,12 @@ import (
 	"fmt"
 
 	"github.com/groveos/grove/core/internal/fsutil"
-	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/keyfile"
 )
 
 // WriteOriginFile replaces a deployment's .origin (nothing when kf is
 // nil), fsyncing when sync; it does not bump the mtime.
-func (s *Sysroot) WriteOriginFile(d *Deployment, kf *repo.KeyFile, sync bool) error {
+func (s *Sysroot) WriteOriginFile(d *Deployment, kf *keyfile.File, sync bool) error {
 	if kf == nil {
 		return nil
 	}
@@ -22,7 +22,7 @@ func (s *Sysroot) WriteOriginFile(d *Deployment, kf *repo.KeyFile, sync bool) er
 
 // WriteOrigin replaces a deployment's origin now, like
 // ostree_sysroot_write_origin_file.
-func (s *Sysroot) WriteOrigin(d *Deployment, kf *repo.KeyFile) error {
+func (s *Sysroot) WriteOrigin(d *Deployment, kf *keyfile.File) error {
 	if err := s.WriteOriginFile(d, kf, true); err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/groveos/grove/core/checkout"
 	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
-	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/sysroot"
 	"github.com/groveos/grove/core/sysroot/bls"
 	"github.com/groveos/grove/core/sysroot/etcmerge"
@@ -23,7 +23,7 @@ type DeployOptions struct {
 	Stateroot string
 	Commit    oid.Checksum
 	// Origin is written as the deployment's .origin (nil: none).
-	Origin *repo.KeyFile
+	Origin *keyfile.File
 	// Merge is the deployment whose /etc changes and kernel arguments
 	// carry over (nil: none).
 	Merge *sysroot.Deployment

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/sysroot"
 
 	"github.com/groveos/grove/core/internal/fsutil"
-	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/sysroot/bls"
 	"github.com/groveos/grove/core/sysroot/etcmerge"
 )
@@ -57,7 +57,7 @@ func SetPinned(s *sysroot.Sysroot, d *sysroot.Deployment, pinned bool) (bool, er
 	if d.Staged {
 		return false, sysroot.Errorf(sysroot.ErrInvalid, "Cannot pin staged deployment")
 	}
-	kf := &repo.KeyFile{}
+	kf := &keyfile.File{}
 	if d.Origin != nil {
 		kf = d.Clone().Origin
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/sysroot"
 
 	"github.com/groveos/grove/core/oid"
@@ -79,7 +80,7 @@ type upgrader struct {
 	s                  *sysroot.Sysroot
 	stateroot          string
 	merge              *sysroot.Deployment
-	origin             *repo.KeyFile
+	origin             *keyfile.File
 	remote, ref, csum  string
 	ignoreUnconfigured bool
 }
@@ -105,7 +106,7 @@ func newUpgrader(s *sysroot.Sysroot, stateroot string, ignoreUnconfigured bool) 
 	return u, nil
 }
 
-func (u *upgrader) setOrigin(kf *repo.KeyFile) error {
+func (u *upgrader) setOrigin(kf *keyfile.File) error {
 	u.origin = kf
 	if !u.ignoreUnconfigured {
 		if st, ok := kf.Get("origin", "unconfigured-state"); ok {
@@ -308,7 +309,7 @@ func SetOrigin(ctx context.Context, s *sysroot.Sysroot, d *sysroot.Deployment, r
 	return s.WriteOrigin(d, sysroot.NewOrigin(remote+":"+ref))
 }
 
-func groupExists(kf *repo.KeyFile, g string) bool {
+func groupExists(kf *keyfile.File, g string) bool {
 	for _, x := range kf.Groups() {
 		if x == g {
 			return true

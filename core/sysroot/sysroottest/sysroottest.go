@@ -1,9 +1,3 @@
-// Package sysroottest builds what sysroot tests, benchmarks and the demo
-// need: fake operating-system trees shaped like ostree's
-// tests/libtest.sh setup_os_repository (a kernel and initramfs under
-// usr/lib/modules/KVER, os-release and a few configuration files under
-// usr/etc), commits of them, and fresh sysroots. It writes real files and
-// real commits (through package compose); nothing here is a stub.
 package sysroottest
 
 import (
