@@ -14,6 +14,7 @@ import (
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/sysroot"
+	"github.com/groveos/grove/core/sysroot/admin"
 )
 
 func init() { registerAdmin(newAdminStatusCmd) }
@@ -127,6 +128,15 @@ func printStatus(ctx context.Context, w io.Writer, s *sysroot.Sysroot, verbose, 
 			}
 			if title != "" {
 				fmt.Fprintf(w, "    `- %s\n", title)
+			}
+		}
+		res, err := admin.StatusSignatures(ctx, s, d)
+		if err != nil {
+			return err
+		}
+		if res != nil {
+			for i := range res.Signatures {
+				fmt.Fprint(w, res.Signatures[i].Describe("    GPG: "))
 			}
 		}
 		if verbose {
