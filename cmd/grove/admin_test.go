@@ -350,3 +350,43 @@ func TestAdminDryRunPreviewAndJSON(t *testing.T) {
 		t.Errorf("verbose status:\n%s", verbose)
 	}
 }
+
+// upgrade from a remote origin (file:// here) pulls first, like ostree's.
+func TestAdminUpgradeFromRemote(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	for _, sr := range []string{p.grove, p.ost} {
+		repotest.Ostree(t, "--repo="+sr+"/ostree/repo", "remote", "add", "--set=gpg-verify=false", "testos", "file://"+p.src)
+		repotest.Ostree(t, "--repo="+sr+"/ostree/repo", "pull", "testos", testRef)
+	}
+	p.both("deploy", "--os=testos", "testos:"+testRef)
+	p.same()
+	// a new commit in the remote only
+	dir := filepath.Join(p.dir, "trees", "v2")
+	if err := (sysroottest.Tree{Binary: "v2\n"}).Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	grove(t, "--repo="+p.src, "commit", "-b", testRef, "-s", "Build", "--add-metadata-string=version=1.0.10", "--timestamp=@1800000000", dir)
+	if out := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "upgrade", "--os=testos", "--dry-run"); !strings.Contains(out, "No update available.") {
+		t.Fatalf("dry run (no pull) should see nothing new: %q", out)
+	}
+	mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "upgrade", "--os=testos", "--pull-only")
+	mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.ost, "upgrade", "--os=testos", "--pull-only")
+	p.both("upgrade", "--os=testos", "--deploy-only")
+	got := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "status")
+	if want := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.ost, "status"); got != want || !strings.Contains(got, "Version: 1.0.10") {
+		t.Fatalf("grove:\n%s\nostree:\n%s", got, want)
+	}
+	// The pulled objects may be linked differently; the deployments,
+	// entries and refs must not differ.
+	a, _ := sysroottest.Manifest(p.ost, skipRepoObjects)
+	b, _ := sysroottest.Manifest(p.grove, skipRepoObjects)
+	if d := sysroottest.DiffManifests(a, b); d != "" {
+		t.Fatalf("sysroots differ:\n%s", d)
+	}
+}
+
+func skipRepoObjects(rel string) bool {
+	return sysroottest.SkipVolatile(rel) || strings.HasPrefix(rel, "ostree/repo/objects") || strings.HasPrefix(rel, "ostree/repo/state")
+}
