@@ -208,6 +208,12 @@ func TestAdminDeployMatchesOstree(t *testing.T) {
 	p.both("config-diff", "--os=testos")
 	p.both("kargs", "edit-in-place", "--append-if-missing=rw", "--append-if-missing=root=NOPE")
 	p.same()
+	p.both("deploy", "--os=testos", "--karg-proc-cmdline", testRef) // the real /proc/cmdline, both
+	p.same()
+	origin := filepath.Join(p.dir, "custom.origin")
+	os.WriteFile(origin, []byte("# a comment\n[origin]\nrefspec=testos/buildmain/x86_64-runtime\ncustom-key=1\n"), 0o644)
+	p.both("deploy", "--os=testos", "--origin-file="+origin, testRef)
+	p.same()
 
 	// Each tool continues on the other's sysroot: swap and go on.
 	p.grove, p.ost = p.ost, p.grove
