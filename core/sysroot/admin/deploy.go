@@ -11,6 +11,7 @@ import (
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/sysroot"
 	"github.com/groveos/grove/core/sysroot/bls"
 	"github.com/groveos/grove/core/sysroot/etcmerge"
@@ -29,6 +30,9 @@ type DeployOptions struct {
 	Merge *sysroot.Deployment
 	// Kargs, when not nil, are the kernel arguments; nil inherits Merge's.
 	Kargs []string
+	// Progress receives the phases ("checking out", "merging /etc",
+	// "finishing"); nil reports nothing.
+	Progress progress.Func
 }
 
 // Deploy checks a commit out as a new deployment, like
@@ -62,9 +66,11 @@ func Deploy(ctx context.Context, s *sysroot.Sysroot, opts DeployOptions) (*sysro
 			removePartial(s, d)
 		}
 	}()
+	opts.Progress.Report(progress.Event{Phase: "checking out", Item: d.Name()})
 	if err := initializeDeployment(ctx, s, d, opts.Kargs); err != nil {
 		return nil, err
 	}
+	opts.Progress.Report(progress.Event{Phase: "merging /etc", Item: d.Name()})
 	if err := finalizeDeployment(ctx, s, d, opts.Merge); err != nil {
 		return nil, err
 	}

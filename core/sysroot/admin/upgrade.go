@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/keyfile"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/sysroot"
 
 	"github.com/groveos/grove/core/oid"
@@ -17,16 +18,17 @@ import (
 )
 
 // Puller fetches refs (or commit checksums) of a remote into the system
-// repository, writing refs/remotes/REMOTE/REF. It is the seam for network
-// pulls; FilePuller handles file:// remotes.
-type Puller func(ctx context.Context, r *repo.Repo, remote string, refs []string) error
+// repository, writing refs/remotes/REMOTE/REF, reporting to prog (may be
+// nil). It is the seam for network pulls; FilePuller handles file://
+// remotes.
+type Puller func(ctx context.Context, r *repo.Repo, remote string, refs []string, prog progress.Func) error
 
 // ErrPull wraps pull failures.
 var ErrPull = errors.New("admin: pull failed")
 
 // FilePuller pulls from remotes whose url is file://PATH (a local
 // repository), with package pull; other schemes are refused.
-func FilePuller(ctx context.Context, r *repo.Repo, remote string, refs []string) error {
+func FilePuller(ctx context.Context, r *repo.Repo, remote string, refs []string, prog progress.Func) error {
 	raw := r.Config().String(`remote "`+remote+`"`, "url", "")
 	if raw == "" {
 		return sysroot.Errorf(ErrPull, "Remote \"%s\" not found", remote)
@@ -39,7 +41,13 @@ func FilePuller(ctx context.Context, r *repo.Repo, remote string, refs []string)
 	if err != nil {
 		return sysroot.Errorf(ErrPull, "remote %s: %w", remote, err)
 	}
-	if _, err := pull.Local(ctx, r, src, pull.LocalOptions{Refs: refs, Depth: 0, Remote: remote, Untrusted: true}); err != nil {
+	opts := pull.LocalOptions{Refs: refs, Depth: 0, Remote: remote, Untrusted: true}
+	if prog != nil {
+		opts.Progress = func(p pull.Progress) {
+			prog(progress.Event{Phase: "fetching", Done: p.MetaFetched + p.ContentFetched, Bytes: p.Bytes, Item: remote})
+		}
+	}
+	if _, err := pull.Local(ctx, r, src, opts); err != nil {
 		return sysroot.Errorf(ErrPull, "remote %s: %w", remote, err)
 	}
 	return nil
@@ -63,6 +71,8 @@ type UpgradeOptions struct {
 	// DryRun resolves the target from what the repository holds (no
 	// pull) and returns the Plan instead of deploying.
 	DryRun bool
+	// Progress receives the pull's events and the deploy's phases.
+	Progress progress.Func
 }
 
 // UpgradeResult says what Upgrade did.
@@ -196,7 +206,8 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 		if u.csum != "" {
 			want = u.csum
 		}
-		if err := puller(ctx, r, u.remote, []string{want}); err != nil {
+		o.Progress.Report(progress.Event{Phase: "pulling", Item: u.remote + ":" + want})
+		if err := puller(ctx, r, u.remote, []string{want}, o.Progress); err != nil {
 			return nil, err
 		}
 	}
@@ -214,7 +225,7 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 					if puller == nil {
 						puller = FilePuller
 					}
-					if err := puller(ctx, r, u.remote, []string{nr}); err != nil {
+					if err := puller(ctx, r, u.remote, []string{nr}, o.Progress); err != nil {
 						return nil, err
 					}
 				}
@@ -251,13 +262,15 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 		res.Plan, err = PlanDeploy(ctx, s, DeployOptions{Stateroot: u.stateroot, Commit: newRev, Origin: origin, Merge: u.merge}, sysroot.WriteFlags{})
 		return res, err
 	}
-	d, err := Deploy(ctx, s, DeployOptions{Stateroot: u.stateroot, Commit: newRev, Origin: origin, Merge: u.merge})
+	d, err := Deploy(ctx, s, DeployOptions{Stateroot: u.stateroot, Commit: newRev, Origin: origin, Merge: u.merge, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}
+	o.Progress.Report(progress.Event{Phase: "writing boot entries"})
 	if err := s.SimpleWriteDeployment(ctx, u.stateroot, d, u.merge, sysroot.WriteFlags{}); err != nil {
 		return nil, err
 	}
+	o.Progress.Report(progress.Event{Phase: "done", Final: true})
 	res.Deployment = d
 	return res, nil
 }
