@@ -74,7 +74,7 @@ func TestAdminKilledAtRandomMoments(t *testing.T) {
 		t.Logf("%s takes %v", o.name, o.dur)
 		os.RemoveAll(dir)
 	}
-	kills := 12
+	kills := 8
 	if s := os.Getenv("GROVE_KILLS"); s != "" {
 		kills, _ = strconv.Atoi(s)
 	}
