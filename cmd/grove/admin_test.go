@@ -308,6 +308,18 @@ func TestAdminRollbackOffline(t *testing.T) {
 	if want := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status"); got != want || !strings.Contains(got, "Version: 1.0.11") {
 		t.Fatalf("after ostree deploy: grove\n%s\nostree\n%s", got, want)
 	}
+	// The same commit twice: the two entries would be identical, so the
+	// rollback only swaps the bootlinks (ostree/boot.N -> boot.N.M).
+	mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "deploy", "--os=testos", "--retain", testRef)
+	before := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status")
+	out := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "rollback")
+	if !strings.Contains(out, "Transaction complete; bootconfig swap: no;") {
+		t.Fatalf("rollback printed %q", out)
+	}
+	after := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status")
+	if firstLine(after) != strings.Split(before, "\n")[3] || strings.Split(after, "\n")[3] != firstLine(before) {
+		t.Fatalf("bootlink swap:\n%s\nbefore:\n%s", after, before)
+	}
 }
 
 // --dry-run shows the plan and the /etc merge preview (with diffs) and
