@@ -163,6 +163,9 @@ func Open(ctx context.Context, path string, opts Options) (*Sysroot, error) {
 		return nil, err
 	}
 	if opts.Lock {
+		if err := s.checkWritable(); err != nil {
+			return nil, err
+		}
 		if err := s.Lock(ctx, opts.OnLockWait); err != nil {
 			return nil, err
 		}
@@ -228,3 +231,16 @@ func (e errnoText) Error() string {
 	return e.err.Error()
 }
 func (e errnoText) Unwrap() error { return e.err }
+
+// checkWritable refuses a read-only sysroot or /boot up front. libostree
+// remounts them read-write in a private mount namespace on a booted
+// machine; Grove does not (a Go process cannot keep every thread in one
+// namespace), so it says what to do instead.
+func (s *Sysroot) checkWritable() error {
+	for _, p := range []string{s.abs("ostree"), s.abs("boot")} {
+		if err := unix.Access(p, unix.W_OK); err == unix.EROFS {
+			return errf(ErrInvalid, "%s is on a read-only file system; remount it read-write (mount -o remount,rw) and try again", p)
+		}
+	}
+	return nil
+}
