@@ -15,8 +15,9 @@ func init() { register(newAdminCmd) }
 
 // adminGlobals are `ostree admin`'s options shared by every admin verb.
 type adminGlobals struct {
-	sysroot string
-	os      string
+	sysroot         string
+	os              string
+	printCurrentDir bool
 }
 
 var ag adminGlobals
@@ -32,6 +33,9 @@ func newAdminCmd() *cobra.Command {
 		Short: "Commands for managing a host system booted with OSTree",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ag.printCurrentDir {
+				return nil // done in PersistentPreRunE
+			}
 			cmd.Usage()
 			if len(args) == 0 {
 				return errors.New(`No "admin" subcommand specified`)
@@ -42,6 +46,26 @@ func newAdminCmd() *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&ag.sysroot, "sysroot", "", "Operate on the OSTree sysroot at PATH (default: $OSTREE_SYSROOT or /)")
 	pf.StringVar(&ag.os, "os", "", "Use a different operating system root than the current one")
+	pf.BoolVar(&ag.printCurrentDir, "print-current-dir", false, "Print the first deployment's directory and exit")
+	pf.MarkHidden("print-current-dir")
+	// ostree admin --print-current-dir prints the first deployment's
+	// directory and exits, whatever verb follows.
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if !ag.printCurrentDir {
+			return nil
+		}
+		s, err := openSysroot(cmd.Context(), cmd, false)
+		if err != nil {
+			return err
+		}
+		ds := s.Deployments()
+		if len(ds) == 0 {
+			return errors.New("Unable to find a deployment in sysroot")
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), s.Abs(ds[0].Dir()))
+		os.Exit(0)
+		return nil
+	}
 	for _, add := range adminVerbs {
 		cmd.AddCommand(add())
 	}

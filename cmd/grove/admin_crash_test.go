@@ -24,6 +24,7 @@ import (
 // repository must pass ostree fsck, and both tools must carry on.
 // GROVE_KILL_SEED replays a run.
 func TestAdminKilledAtRandomMoments(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("crash test is slow")
 	}

@@ -370,6 +370,10 @@ func TestAdminDryRunPreviewAndJSON(t *testing.T) {
 			t.Errorf("json lacks %s:\n%s", want, js)
 		}
 	}
+	if g, o := mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "--print-current-dir"),
+		mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "--print-current-dir"); g != o {
+		t.Errorf("--print-current-dir: grove %q, ostree %q", g, o)
+	}
 	verbose := mustRun(t, nil, groveBin, "-v", "admin", "--sysroot="+p.grove, "status")
 	if !strings.Contains(verbose, "    Boot entry: /boot/loader.0/entries/ostree-2-testos.conf\n") {
 		t.Errorf("verbose status:\n%s", verbose)
