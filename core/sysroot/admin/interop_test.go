@@ -307,3 +307,45 @@ func (f *fixture) groveDeployOS(stateroot, ref string) {
 		f.t.Fatal(err)
 	}
 }
+
+// The /etc merge on harder cases gives ostree's etc: a new nested
+// directory, a removed directory, a changed symlink, a file turned into a
+// symlink, a mode change, a file under a directory the new defaults drop.
+func TestEtcMergeCornerCasesMatchOstree(t *testing.T) {
+	f := newFixture(t)
+	f.commit("v1", "testos/buildmain/x86_64-runtime", "1.0.9", sysroottest.Tree{
+		Etc: map[string]string{"ssh/sshd_config": "Port 22\n", "dropped/keep.conf": "x\n", "mode.conf": "m\n"},
+		Files: map[string]string{"usr/etc/link-target": "t\n"},
+	})
+	f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{}, sysroot.WriteFlags{})
+	ostreeAdmin(t, f.ost, "deploy", "--os=testos", "testos/buildmain/x86_64-runtime")
+	for _, root := range []string{f.grove, f.ost} {
+		s, err := sysroot.Open(f.ctx, root, sysroot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		etc := filepath.Join(root, s.Deployments()[0].Dir(), "etc")
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(os.MkdirAll(filepath.Join(etc, "new.d/deeper"), 0o750))
+		must(os.WriteFile(filepath.Join(etc, "new.d/deeper/x.conf"), []byte("deep\n"), 0o640))
+		must(os.RemoveAll(filepath.Join(etc, "testdirectory")))
+		must(os.Symlink("link-target", filepath.Join(etc, "alink")))
+		must(os.Remove(filepath.Join(etc, "aconfigfile")))
+		must(os.Symlink("/usr/share/defaults/aconfigfile", filepath.Join(etc, "aconfigfile")))
+		must(os.Chmod(filepath.Join(etc, "mode.conf"), 0o600))
+		must(os.Chmod(filepath.Join(etc, "ssh"), 0o700))
+		must(os.WriteFile(filepath.Join(etc, "dropped/keep.conf"), []byte("local\n"), 0o644))
+	}
+	f.commit("v2", "testos/buildmain/x86_64-runtime", "1.0.10", sysroottest.Tree{
+		Etc:   map[string]string{"ssh/sshd_config": "Port 2222\n", "mode.conf": "m2\n", "new.d/upstream.conf": "u\n"},
+		Files: map[string]string{"usr/etc/link-target": "t\n"},
+	})
+	f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{}, sysroot.WriteFlags{})
+	ostreeAdmin(t, f.ost, "deploy", "--os=testos", "testos/buildmain/x86_64-runtime")
+	f.same()
+}
