@@ -187,3 +187,29 @@ func TestAdminCorruptEntryAndOrigin(t *testing.T) {
 	}
 	p.same()
 }
+
+// A boot loader configuration grove does not write (grub2 here) is
+// refused before anything changes; sysroot.bootloader=none lets the BLS
+// entries be written alone.
+func TestAdminRefusesOtherBootloaders(t *testing.T) {
+	t.Parallel()
+	p := newPair(t)
+	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	if err := os.MkdirAll(filepath.Join(p.grove, "boot/grub2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(p.grove, "boot/grub2/grub.cfg"), []byte("# grub\n"), 0o644)
+	before := snapshot(t, p.grove)
+	_, errOut, err := run(t, nil, groveBin, "admin", "--sysroot="+p.grove, "deploy", "--os=testos", testRef)
+	if err == nil || !strings.Contains(errOut, "boot/grub2/grub.cfg (boot loader grub2)") {
+		t.Fatalf("deploy with grub2: %v %q", err, errOut)
+	}
+	if d := sysroottest.DiffManifests(before, snapshot(t, p.grove)); d != "" {
+		t.Fatalf("refused deploy changed the sysroot:\n%s", d)
+	}
+	grove(t, "--repo="+p.grove+"/ostree/repo", "config", "set", "sysroot.bootloader", "none")
+	mustRun(t, nil, groveBin, "admin", "--sysroot="+p.grove, "deploy", "--os=testos", testRef)
+	if out := mustRun(t, nil, p.ostreeBin, "admin", "--sysroot="+p.grove, "status"); !strings.Contains(out, "Version: 1.0.9") {
+		t.Fatalf("ostree status:\n%s", out)
+	}
+}

@@ -106,7 +106,7 @@ func (s *Sysroot) writeDeployments(ctx context.Context, list []*Deployment) erro
 			return err
 		}
 	} else {
-		if _, err := s.bootloader(); err != nil {
+		if err := s.CheckBootloader(); err != nil {
 			return err
 		}
 		atomic = false // no boot loader backend: "Bootloader updated"
@@ -373,14 +373,15 @@ func (s *Sysroot) blsAppend() ([][2]string, error) {
 	return out, nil
 }
 
-// bootloader returns the configured or detected boot loader backend
-// ("" for none). Grove writes BLS entries only: a detected syslinux, grub2
-// or u-boot configuration is refused before anything is written.
-func (s *Sysroot) bootloader() (*string, error) {
+// CheckBootloader checks the configured or detected boot loader
+// (sysroot.bootloader). Grove writes BLS entries only: a detected
+// syslinux, grub2 or u-boot configuration, or one configured, is refused
+// before anything is written.
+func (s *Sysroot) CheckBootloader() error {
 	kind := s.repo.Config().String("sysroot", "bootloader", "auto")
 	switch kind {
 	case "none":
-		return nil, nil
+		return nil
 	case "auto":
 		probes := []struct{ name, path string }{
 			{"syslinux", "boot/syslinux/syslinux.cfg"},
@@ -390,15 +391,15 @@ func (s *Sysroot) bootloader() (*string, error) {
 		}
 		for _, p := range probes {
 			if _, err := os.Lstat(s.abs(p.path)); err == nil {
-				return nil, errf(ErrInvalid, "found %s (boot loader %s): grove writes BLS entries only; set sysroot.bootloader=none in ostree/repo/config if the boot loader reads them", p.path, p.name)
+				return errf(ErrInvalid, "found %s (boot loader %s): grove writes BLS entries only; set sysroot.bootloader=none in ostree/repo/config if the boot loader reads them", p.path, p.name)
 			}
 		}
 		if efi, _ := filepath.Glob(s.abs("boot/efi/EFI/*/grub.cfg")); len(efi) > 0 {
-			return nil, errf(ErrInvalid, "found %s (boot loader grub2): grove writes BLS entries only; set sysroot.bootloader=none in ostree/repo/config if the boot loader reads them", efi[0])
+			return errf(ErrInvalid, "found %s (boot loader grub2): grove writes BLS entries only; set sysroot.bootloader=none in ostree/repo/config if the boot loader reads them", efi[0])
 		}
-		return nil, nil
+		return nil
 	case "grub2", "syslinux", "uboot", "zipl":
-		return nil, errf(ErrInvalid, "sysroot.bootloader=%s is not supported by grove (BLS entries only)", kind)
+		return errf(ErrInvalid, "sysroot.bootloader=%s is not supported by grove (BLS entries only)", kind)
 	}
-	return nil, errf(ErrInvalid, "Invalid bootloader configuration: '%s'", kind)
+	return errf(ErrInvalid, "Invalid bootloader configuration: '%s'", kind)
 }

@@ -50,8 +50,12 @@ func Deploy(ctx context.Context, s *sysroot.Sysroot, opts DeployOptions) (*sysro
 		}
 		stateroot = s.Booted().Stateroot
 	}
-	// The stateroot's /var must exist (os-init) before anything is written.
+	// The stateroot's /var must exist (os-init), and the boot loader be
+	// one grove writes for, before anything is written.
 	if _, err := stateVar(s, stateroot); err != nil {
+		return nil, err
+	}
+	if err := s.CheckBootloader(); err != nil {
 		return nil, err
 	}
 	csum := opts.Commit.String()
