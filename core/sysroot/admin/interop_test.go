@@ -314,7 +314,7 @@ func (f *fixture) groveDeployOS(stateroot, ref string) {
 func TestEtcMergeCornerCasesMatchOstree(t *testing.T) {
 	f := newFixture(t)
 	f.commit("v1", "testos/buildmain/x86_64-runtime", "1.0.9", sysroottest.Tree{
-		Etc: map[string]string{"ssh/sshd_config": "Port 22\n", "dropped/keep.conf": "x\n", "mode.conf": "m\n"},
+		Etc:   map[string]string{"ssh/sshd_config": "Port 22\n", "dropped/keep.conf": "x\n", "mode.conf": "m\n"},
 		Files: map[string]string{"usr/etc/link-target": "t\n"},
 	})
 	f.groveDeploy("testos/buildmain/x86_64-runtime", admin.KargOptions{}, sysroot.WriteFlags{})
