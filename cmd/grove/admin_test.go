@@ -380,13 +380,27 @@ func TestAdminDryRunPreviewAndJSON(t *testing.T) {
 	}
 }
 
-// upgrade from a remote origin (file:// here) pulls first, like ostree's.
+// upgrade from a remote origin pulls first, like ostree's: over HTTP from
+// grove serve, and from a file:// URL.
 func TestAdminUpgradeFromRemote(t *testing.T) {
 	t.Parallel()
+	for _, scheme := range []string{"http", "file"} {
+		t.Run(scheme, func(t *testing.T) {
+			t.Parallel()
+			testUpgradeFromRemote(t, scheme)
+		})
+	}
+}
+
+func testUpgradeFromRemote(t *testing.T, scheme string) {
 	p := newPair(t)
 	p.commit("v1", testRef, "1.0.9", sysroottest.Tree{})
+	url := "file://" + p.src
+	if scheme == "http" {
+		url = groveServe(t, p.src)
+	}
 	for _, sr := range []string{p.grove, p.ost} {
-		repotest.Ostree(t, "--repo="+sr+"/ostree/repo", "remote", "add", "--set=gpg-verify=false", "testos", "file://"+p.src)
+		repotest.Ostree(t, "--repo="+sr+"/ostree/repo", "remote", "add", "--set=gpg-verify=false", "testos", url)
 		repotest.Ostree(t, "--repo="+sr+"/ostree/repo", "pull", "testos", testRef)
 	}
 	p.both("deploy", "--os=testos", "testos:"+testRef)

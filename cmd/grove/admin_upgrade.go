@@ -14,10 +14,6 @@ func init() {
 	registerAdmin(newAdminSwitchCmd)
 }
 
-// puller is how upgrade and switch fetch from a remote origin: file://
-// remotes with pull-local today; the network pull plugs in here.
-var puller admin.Puller = admin.FilePuller
-
 func newAdminUpgradeCmd() *cobra.Command {
 	var o admin.UpgradeOptions
 	cmd := &cobra.Command{
@@ -34,8 +30,11 @@ func newAdminUpgradeCmd() *cobra.Command {
 				return err
 			}
 			defer s.Unlock()
-			o.Stateroot, o.Pull = ag.os, puller
+			o.Stateroot = ag.os
+			var clearBar func()
+			o.Progress, clearBar = progressBar("Upgrading")
 			res, err := admin.Upgrade(ctx, s, o)
+			clearBar()
 			if err != nil {
 				return err
 			}
@@ -71,7 +70,9 @@ func newAdminSwitchCmd() *cobra.Command {
 			if len(args) < 1 {
 				return errors.New("REFSPEC must be specified")
 			}
-			res, err := admin.Upgrade(ctx, s, admin.UpgradeOptions{Stateroot: ag.os, NewRefspec: args[0], Pull: puller, DryRun: dryRun})
+			bar, clearBar := progressBar("Switching")
+			res, err := admin.Upgrade(ctx, s, admin.UpgradeOptions{Stateroot: ag.os, NewRefspec: args[0], DryRun: dryRun, Progress: bar})
+			clearBar()
 			if err != nil {
 				return err
 			}

@@ -61,3 +61,18 @@ func (s *Sysroot) BumpMtime() error { return s.bumpMtime() }
 // ErrnoText reduces an *os.PathError to its errno, worded as strerror
 // (libostree's "opendir(var): No such file or directory").
 func ErrnoText(err error) error { return unwrapPathErr(err) }
+
+// RemotesRoot is the sysroot whose etc/ostree/remotes.d holds the system
+// repository's remotes, as libostree decides: a booted sysroot, or one
+// that contains a "sysroot" directory (a deployment's view); "" for a
+// physical sysroot opened with --sysroot, whose remotes live in
+// ostree/repo/config.
+func (s *Sysroot) RemotesRoot() string {
+	if s.bootedDep != nil {
+		return s.path
+	}
+	if st, err := os.Stat(s.abs("sysroot")); err == nil && st.IsDir() {
+		return s.path
+	}
+	return ""
+}

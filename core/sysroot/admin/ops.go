@@ -205,11 +205,3 @@ func ConfigDiff(ctx context.Context, s *sysroot.Sysroot, d *sysroot.Deployment, 
 	}
 	return nil
 }
-
-func readKeyFile(p string) (*keyfile.File, error) {
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	return keyfile.Parse(data)
-}

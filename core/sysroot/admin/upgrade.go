@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/progress"
+	"github.com/groveos/grove/core/remote"
 	"github.com/groveos/grove/core/sysroot"
 
 	"github.com/groveos/grove/core/oid"
@@ -19,38 +19,41 @@ import (
 
 // Puller fetches refs (or commit checksums) of a remote into the system
 // repository, writing refs/remotes/REMOTE/REF, reporting to prog (may be
-// nil). It is the seam for network pulls; FilePuller handles file://
-// remotes.
+// nil). RemotePuller is the real one; tests may substitute their own.
 type Puller func(ctx context.Context, r *repo.Repo, remote string, refs []string, prog progress.Func) error
 
 // ErrPull wraps pull failures.
 var ErrPull = errors.New("admin: pull failed")
 
-// FilePuller pulls from remotes whose url is file://PATH (a local
-// repository), with package pull; other schemes are refused.
-func FilePuller(ctx context.Context, r *repo.Repo, remote string, refs []string, prog progress.Func) error {
-	raw := r.Config().String(`remote "`+remote+`"`, "url", "")
-	if raw == "" {
-		return sysroot.Errorf(ErrPull, "Remote \"%s\" not found", remote)
-	}
-	u, err := url.Parse(strings.TrimPrefix(raw, "mirrorlist="))
-	if err != nil || u.Scheme != "file" {
-		return sysroot.Errorf(ErrPull, "remote %s: pulling from %s needs a network puller (only file:// remotes are built in)", remote, raw)
-	}
-	src, err := repo.Open(ctx, u.Path)
-	if err != nil {
-		return sysroot.Errorf(ErrPull, "remote %s: %w", remote, err)
-	}
-	opts := pull.LocalOptions{Refs: refs, Depth: 0, Remote: remote, Untrusted: true}
-	if prog != nil {
-		opts.Progress = func(p pull.Progress) {
-			prog(progress.Event{Phase: "fetching", Done: p.MetaFetched + p.ContentFetched, Bytes: p.Bytes, Item: remote})
+// RemotePuller pulls from the system repository's remotes as `ostree
+// pull` does (package pull over package remote: HTTP(S) or file:// URLs,
+// the remote's signature policy, static deltas when offered, checkpoints
+// so a killed pull keeps what arrived). Remotes are read from the
+// repository's config and, with sysrootDir (Sysroot.RemotesRoot), from
+// its etc/ostree/remotes.d.
+func RemotePuller(sysrootDir string) Puller {
+	return func(ctx context.Context, r *repo.Repo, name string, refs []string, prog progress.Func) error {
+		w := remote.Where{SysrootDir: sysrootDir}
+		rem, err := remote.Get(r, w, name)
+		if err != nil {
+			return err
 		}
+		p, err := remote.Policy(r, rem, w)
+		if err != nil {
+			return err
+		}
+		verify := remote.VerifiersFor(p, nil)
+		src, err := remote.Open(ctx, r, rem, remote.SourceOptions{Retries: -1, VerifySummary: verify.Summary})
+		if err != nil {
+			return err
+		}
+		_, http := src.(*remote.Source)
+		_, err = pull.Pull(ctx, r, src, pull.Options{
+			Refs: refs, Depth: 0, Remote: name, Verify: verify.Commit,
+			Progress: prog, Checkpoint: 2 * time.Second, Trusted: !http,
+		})
+		return err
 	}
-	if _, err := pull.Local(ctx, r, src, opts); err != nil {
-		return sysroot.Errorf(ErrPull, "remote %s: %w", remote, err)
-	}
-	return nil
 }
 
 // UpgradeOptions configure Upgrade.
@@ -66,7 +69,7 @@ type UpgradeOptions struct {
 	AllowDowngrade bool
 	// PullOnly fetches without deploying; DeployOnly skips the pull.
 	PullOnly, DeployOnly bool
-	// Pull fetches from the origin's remote (nil: FilePuller).
+	// Pull fetches from the origin's remote (nil: RemotePuller).
 	Pull Puller
 	// DryRun resolves the target from what the repository holds (no
 	// pull) and returns the Plan instead of deploying.
@@ -200,7 +203,7 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 	if u.remote != "" && !o.DeployOnly && !o.DryRun {
 		puller := o.Pull
 		if puller == nil {
-			puller = FilePuller
+			puller = RemotePuller(s.RemotesRoot())
 		}
 		want := u.ref
 		if u.csum != "" {
@@ -223,7 +226,7 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 				if u.remote != "" && !o.DeployOnly && !o.DryRun {
 					puller := o.Pull
 					if puller == nil {
-						puller = FilePuller
+						puller = RemotePuller(s.RemotesRoot())
 					}
 					if err := puller(ctx, r, u.remote, []string{nr}, o.Progress); err != nil {
 						return nil, err
@@ -294,19 +297,16 @@ func checkTimestamps(ctx context.Context, r *repo.Repo, from, to string) error {
 }
 
 // SetOrigin is `ostree admin set-origin`: add the remote if missing (with
-// its options) and point the deployment's origin at REMOTE:BRANCH (the
-// current ref when branch is empty).
-func SetOrigin(ctx context.Context, s *sysroot.Sysroot, d *sysroot.Deployment, remote, rawURL, branch string, options [][2]string) error {
-	group := `remote "` + remote + `"`
-	kf := s.Repo().Config()
-	if _, ok := kf.Get(group, "url"); !ok && !groupExists(kf, group) {
-		kf.Set(group, "url", rawURL)
-		for _, o := range options {
-			kf.Set(group, o[0], o[1])
-		}
-		if err := s.Repo().SaveConfig(ctx, kf); err != nil {
-			return err
-		}
+// its options, where libostree would: etc/ostree/remotes.d of a booted
+// sysroot, unless core.add-remotes-config-dir is false; the repository's
+// config for an offline one) and
+// point the deployment's origin at REMOTE:BRANCH (the current ref when
+// branch is empty).
+func SetOrigin(ctx context.Context, s *sysroot.Sysroot, d *sysroot.Deployment, name, rawURL, branch string, options [][2]string) error {
+	if err := remote.Add(ctx, s.Repo(), remote.Where{SysrootDir: s.RemotesRoot()}, remote.AddOptions{
+		Name: name, URL: rawURL, Set: options, IfNotExists: true,
+	}); err != nil {
+		return err
 	}
 	ref := branch
 	if ref == "" {
@@ -319,16 +319,7 @@ func SetOrigin(ctx context.Context, s *sysroot.Sysroot, d *sysroot.Deployment, r
 		}
 		ref = r
 	}
-	return s.WriteOrigin(d, sysroot.NewOrigin(remote+":"+ref))
-}
-
-func groupExists(kf *keyfile.File, g string) bool {
-	for _, x := range kf.Groups() {
-		if x == g {
-			return true
-		}
-	}
-	return false
+	return s.WriteOrigin(d, sysroot.NewOrigin(name+":"+ref))
 }
 
 // DeleteRef removes a ref of the system repository, ignoring a missing
