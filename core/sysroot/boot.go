@@ -22,7 +22,7 @@ import (
 // possible), then the deployment's entry in boot/loader.BV/entries.
 func (s *Sysroot) installKernel(ctx context.Context, bv int, d *Deployment, n int, showOS bool, appendKV [][2]string) error {
 	root := s.abs(d.Dir())
-	kl, err := kernel.Find(root, s.debug.NoDTB)
+	kl, err := kernel.Locate(root, s.debug.NoDTB) // the boot checksum is d.BootChecksum
 	if err != nil {
 		return err
 	}

@@ -68,8 +68,16 @@ type Layout struct {
 // Find locates the kernel of the tree at root: usr/lib/modules/KVER
 // first, then the legacy usr/lib/ostree-boot or boot with checksummed
 // names; a legacy layout with an initramfs wins over a modules one without.
-func Find(root string, noDTB bool) (*Layout, error) {
-	mod, err := kernelFromModules(root, noDTB)
+func Find(root string, noDTB bool) (*Layout, error) { return find(root, noDTB, true) }
+
+// Locate is Find without reading the files: BootChecksum stays empty for a
+// modules layout. For installing a deployment whose boot checksum is
+// already known (its bootlink names it), it spares hashing a kernel and
+// initramfs of tens of megabytes per deployment on every boot swap.
+func Locate(root string, noDTB bool) (*Layout, error) { return find(root, noDTB, false) }
+
+func find(root string, noDTB, checksum bool) (*Layout, error) {
+	mod, err := kernelFromModules(root, noDTB, checksum)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +108,7 @@ func readDirOrdered(dir string) ([]os.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-func kernelFromModules(root string, noDTB bool) (*Layout, error) {
+func kernelFromModules(root string, noDTB, checksum bool) (*Layout, error) {
 	modules := filepath.Join(root, "usr/lib/modules")
 	ents, err := readDirOrdered(modules)
 	if errors.Is(err, os.ErrNotExist) {
@@ -132,7 +140,10 @@ func kernelFromModules(root string, noDTB bool) (*Layout, error) {
 		return nil, nil
 	}
 	kver := strings.TrimPrefix(l.KernelName, "vmlinuz-")
-	h := sha256.New()
+	var h hash.Hash // nil: only check which files exist
+	if checksum {
+		h = sha256.New()
+	}
 	if _, err := hashFile(h, filepath.Join(l.Dir, "vmlinuz")); err != nil {
 		return nil, err
 	}
@@ -155,19 +166,24 @@ func kernelFromModules(root string, noDTB bool) (*Layout, error) {
 			l.DevicetreeSrc, l.DevicetreeName = "devicetree", "devicetree-"+kver
 		} else if st, err := os.Stat(filepath.Join(l.Dir, "dtb")); err == nil && st.IsDir() {
 			l.DevicetreeSrc = "dtb"
-			if err := hashDir(h, filepath.Join(l.Dir, "dtb")); err != nil {
-				return nil, err
+			if h != nil {
+				if err := hashDir(h, filepath.Join(l.Dir, "dtb")); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
 	if _, err := os.Stat(filepath.Join(l.Dir, ".vmlinuz.hmac")); err == nil {
 		l.HMACSrc, l.HMACName = ".vmlinuz.hmac", "."+l.KernelName+".hmac"
 	}
-	l.BootChecksum = hex.EncodeToString(h.Sum(nil))
+	if h != nil {
+		l.BootChecksum = hex.EncodeToString(h.Sum(nil))
+	}
 	return l, nil
 }
 
-// hashFile feeds a file's bytes to h; a missing file is not an error.
+// hashFile feeds a file's bytes to h (with h nil it only checks that the
+// file opens); a missing file is not an error.
 func hashFile(h hash.Hash, p string) (bool, error) {
 	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
@@ -177,6 +193,9 @@ func hashFile(h hash.Hash, p string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
+	if h == nil {
+		return true, nil
+	}
 	if _, err := io.Copy(h, f); err != nil {
 		return false, fmt.Errorf("reading %s: %w", p, err)
 	}

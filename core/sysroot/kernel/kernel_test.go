@@ -43,6 +43,9 @@ func TestFindModulesLayout(t *testing.T) {
 	if l, _ := Find(dir, true); l.BootChecksum != sum("ki") || l.DevicetreeSrc != "" {
 		t.Fatalf("no-dtb layout %+v", l)
 	}
+	if l, err := Locate(dir, false); err != nil || l.BootChecksum != "" || l.InitramfsName != "initramfs-5.1.img" || l.DevicetreeSrc != "dtb" || l.HMACName != ".vmlinuz-5.1.hmac" {
+		t.Fatalf("Locate %+v %v", l, err)
+	}
 }
 
 func TestFindLegacyAndPriorities(t *testing.T) {
