@@ -76,7 +76,8 @@ func (e *env) admin(sysroot string, args ...string) error {
 	cmd := exec.Command(e.Ostree, append([]string{"admin", "--sysroot=" + sysroot}, args...)...)
 	cmd.Env = append(cmdEnv(), adminEnv...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ostree admin %s: %w: %s", strings.Join(args, " "), err, firstLine(string(out)))
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return fmt.Errorf("ostree admin %s: %w: %s", strings.Join(args, " "), err, lines[len(lines)-1])
 	}
 	return nil
 }
@@ -107,6 +108,15 @@ func (e *env) buildSysroot() error {
 			err = os.MkdirAll(filepath.Join(tree, "usr/etc"), 0o755)
 		}
 		if err != nil {
+			return err
+		}
+	}
+	// A boot entry's title comes from os-release; a -tree without one
+	// gets one.
+	_, errLib := os.Stat(filepath.Join(tree, "usr/lib/os-release"))
+	_, errEtc := os.Stat(filepath.Join(tree, "usr/etc/os-release"))
+	if errLib != nil && errEtc != nil {
+		if err := os.WriteFile(filepath.Join(tree, "usr/etc/os-release"), []byte("ID=bench\nPRETTY_NAME=\"Bench OS\"\n"), 0o644); err != nil {
 			return err
 		}
 	}
