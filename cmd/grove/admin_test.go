@@ -244,8 +244,25 @@ func TestAdminUpgradeSwitchMatchOstree(t *testing.T) {
 	if out := p.both("upgrade", "--os=testos"); out != "No update available.\n" {
 		t.Fatalf("upgrade printed %q", out)
 	}
-	p.commit("v2", testRef, "1.0.10", sysroottest.Tree{Binary: "v2\n"})
+	v2 := p.commit("v2", testRef, "1.0.10", sysroottest.Tree{Binary: "v2\n"})
 	p.both("upgrade", "--os=testos")
+	p.same()
+	// Pinning an older commit needs --allow-downgrade, with ostree's words;
+	// grove leaves the ref alone (ostree moves it first, then refuses, and
+	// every later plain upgrade is refused too: undo that on its side).
+	v1 := strings.TrimSpace(grove(t, "--repo="+p.src, "rev-parse", testRef+"^"))
+	msg := p.failsLikeOstree("upgrade", "--os=testos", "--override-commit="+v1)
+	if !strings.Contains(msg, "is chronologically older than current revision") {
+		t.Fatalf("downgrade refused with %q", msg)
+	}
+	repotest.Ostree(t, "--repo="+p.ost+"/ostree/repo", "reset", testRef, v2)
+	p.both("upgrade", "--os=testos", "--override-commit="+v1, "--allow-downgrade")
+	p.same()
+	// A plain upgrade drops the override: back to the ref (now at v1).
+	if out := p.both("upgrade", "--os=testos"); out != "No update available.\n" {
+		t.Fatalf("upgrade after override printed %q", out)
+	}
+	p.both("upgrade", "--os=testos", "--override-commit="+v2)
 	p.same()
 	p.both("switch", "--os=testos", "testos/buildmain/x86_64-devel")
 	p.same()

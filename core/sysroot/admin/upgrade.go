@@ -238,26 +238,28 @@ func Upgrade(ctx context.Context, s *sysroot.Sysroot, o UpgradeOptions) (*Upgrad
 		}
 	}
 	if u.csum != "" {
-		sum := mustParse(u.csum)
-		if !o.DryRun {
-			if err := r.SetRef(ctx, u.remote, u.ref, sum); err != nil {
-				return nil, err
-			}
-		}
-		newRev = sum
+		newRev = mustParse(u.csum)
 	} else if newRev, err = r.ResolveRev(ctx, u.refspec()); err != nil {
 		return nil, err
 	}
 	res.To = newRev.String()
-	if res.From == res.To {
-		return res, nil
-	}
-	res.Changed = true
-	if !o.AllowDowngrade {
+	if res.From != res.To && !o.AllowDowngrade {
 		if err := checkTimestamps(ctx, r, res.From, res.To); err != nil {
 			return nil, err
 		}
 	}
+	// The override moves the ref, as libostree's does, but only once the
+	// commit is accepted: libostree moves it first, so a refused downgrade
+	// leaves the ref on the older commit and every later upgrade refused.
+	if u.csum != "" && !o.DryRun {
+		if err := r.SetRef(ctx, u.remote, u.ref, newRev); err != nil {
+			return nil, err
+		}
+	}
+	if res.From == res.To {
+		return res, nil
+	}
+	res.Changed = true
 	if o.PullOnly {
 		return res, nil
 	}
