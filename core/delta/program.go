@@ -84,13 +84,15 @@ func Parse(p *Payload, objects []oid.ObjectName) (*Program, error) {
 	ops := p.Ops
 	blobLen := uint64(len(p.Blob))
 	var (
-		next      int   // index of the next object
-		cur       *Step // open object ('o' until 'c')
-		src       oid.Checksum
-		haveSrc   bool
-		opOffset  int
-		opcode    byte
-		errAt     = func(format string, args ...any) error { return corrupt("opcode %q at offset %d: %s", opcode, opOffset, fmt.Sprintf(format, args...)) }
+		next     int   // index of the next object
+		cur      *Step // open object ('o' until 'c')
+		src      oid.Checksum
+		haveSrc  bool
+		opOffset int
+		opcode   byte
+		errAt    = func(format string, args ...any) error {
+			return corrupt("opcode %q at offset %d: %s", opcode, opOffset, fmt.Sprintf(format, args...))
+		}
 		blobRange = func(off, size uint64) error {
 			if off > blobLen || size > blobLen-off {
 				return errAt("offset %d size %d past the end of the %d-byte blob", off, size, blobLen)
