@@ -346,4 +346,3 @@ func (b *budget) release(n int64) {
 	b.cond.Broadcast()
 	b.mu.Unlock()
 }
-

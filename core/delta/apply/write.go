@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sync"
 
 	"github.com/groveos/grove/core/bsdiff"
@@ -69,10 +68,10 @@ func writeStep(ctx context.Context, tx *repo.Txn, pl *delta.Payload, st *delta.S
 			if err != nil {
 				return err
 			}
-			if seg.Off > uint64(s.size) || seg.Size > uint64(s.size)-seg.Off {
-				return fmt.Errorf("%w: Unexpected EOF reading object %s (range %d+%d of %d bytes)", delta.ErrCorrupt, seg.Source, seg.Off, seg.Size, s.size)
+			if seg.Off > uint64(s.Size) || seg.Size > uint64(s.Size)-seg.Off {
+				return fmt.Errorf("%w: Unexpected EOF reading object %s (range %d+%d of %d bytes)", delta.ErrCorrupt, seg.Source, seg.Off, seg.Size, s.Size)
 			}
-			readers = append(readers, io.NewSectionReader(s.r, int64(seg.Off), int64(seg.Size)))
+			readers = append(readers, io.NewSectionReader(s, int64(seg.Off), int64(seg.Size)))
 		case delta.Patch:
 			s, err := srcs.open(ctx, seg.Source)
 			if err != nil {
@@ -82,7 +81,7 @@ func writeStep(ctx context.Context, tx *repo.Txn, pl *delta.Payload, st *delta.S
 			pr, pw := io.Pipe()
 			readers = append(readers, pr)
 			patches = append(patches, func(io.Writer) error {
-				err := bsdiff.Patch(s.r, s.size, patch, int64(st.Size), pw)
+				err := bsdiff.Patch(s, s.Size, patch, int64(st.Size), pw)
 				pw.CloseWithError(err)
 				return err
 			})
@@ -131,14 +130,6 @@ func validateMeta(t oid.ObjectType, data []byte) error {
 	return err
 }
 
-// source is an opened read source: the payload of an existing content
-// object, readable at any offset.
-type source struct {
-	r    io.ReaderAt
-	size int64
-	f    *os.File
-}
-
 // sources opens each read source of a part once.
 type sources struct {
 	r  *repo.Repo
@@ -148,7 +139,7 @@ type sources struct {
 
 type sourceOnce struct {
 	once sync.Once
-	s    *source
+	s    *delta.Content
 	err  error
 }
 
@@ -156,7 +147,7 @@ func newSources(r *repo.Repo) *sources {
 	return &sources{r: r, m: map[oid.Checksum]*sourceOnce{}}
 }
 
-func (s *sources) open(ctx context.Context, sum oid.Checksum) (*source, error) {
+func (s *sources) open(ctx context.Context, sum oid.Checksum) (*delta.Content, error) {
 	s.mu.Lock()
 	o := s.m[sum]
 	if o == nil {
@@ -170,42 +161,23 @@ func (s *sources) open(ctx context.Context, sum oid.Checksum) (*source, error) {
 
 func (s *sources) close() {
 	for _, o := range s.m {
-		if o.s != nil && o.s.f != nil {
-			o.s.f.Close()
+		if o.s != nil {
+			o.s.Close()
 		}
 	}
 }
 
-// openSource opens a content object for random access. Bare modes read
-// the object file itself; archive objects are inflated once into an
-// unlinked temporary file. A source that is not a world-readable regular
-// file is refused: ostree's generator never uses one (a client reading
-// through a parent repository might not be able to).
-func openSource(ctx context.Context, r *repo.Repo, sum oid.Checksum) (*source, error) {
-	c, err := r.OpenFile(ctx, sum)
+// openSource opens a read source. One that is not a world-readable
+// regular file is refused: ostree's generator never uses one (a client
+// reading through a parent repository might not be able to).
+func openSource(ctx context.Context, r *repo.Repo, sum oid.Checksum) (*delta.Content, error) {
+	c, err := delta.OpenContent(ctx, r, sum)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrReadSource, sum, err)
-	}
-	if c.Header.IsSymlink() || c.Header.Mode&object.ModeType != object.ModeReg {
-		c.Close()
-		return nil, fmt.Errorf("%w %s: not a regular file", ErrReadSource, sum)
 	}
 	if c.Header.Mode&0o004 == 0 {
 		c.Close()
 		return nil, fmt.Errorf("%w %s: not world-readable (mode %#o)", ErrReadSource, sum, c.Header.Mode&object.ModePerms)
 	}
-	if f, ok := c.ReadCloser.(*os.File); ok {
-		return &source{r: f, size: c.Size, f: f}, nil
-	}
-	defer c.Close()
-	f, err := os.CreateTemp(r.TmpDir(), "delta-source-")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(f.Name())
-	if _, err := io.Copy(f, c); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%w %s: %w", ErrReadSource, sum, err)
-	}
-	return &source{r: f, size: c.Size, f: f}, nil
+	return c, nil
 }
