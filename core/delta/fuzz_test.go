@@ -10,7 +10,7 @@ import (
 
 func seedPayload() []byte {
 	p := &delta.Payload{
-		Modes:  []delta.Mode{{0, 0, 0o100644}},
+		Modes:  []delta.Mode{{UID: 0, GID: 0, Mode: 0o100644}},
 		Xattrs: [][]object.Xattr{nil},
 		Blob:   []byte("hello world, 32 bytes of csum..!"),
 		Ops:    []byte{'S', 0, 0, 5, 0, 'o', 0, 0, 5, 'w', 5, 0, 'c'},
