@@ -20,7 +20,7 @@ bench:
 # bench-go runs the Go micro-benchmarks (GVariant, headers, hashing,
 # .filez deflate/inflate); compare two runs with benchstat.
 bench-go:
-	go test -run '^$$' -bench . -benchmem -count=6 ./core/gvariant ./core/object ./core/repo ./core/fsck
+	go test -run '^$$' -bench . -benchmem -count=6 ./core/gvariant ./core/object ./core/repo ./core/fsck ./core/internal/inflate
 
 # bench-tui times the terminal UI on a 10,000-commit, 50,000-file repository
 # (cached in bench/_cache/tui-repo) and writes bench/results/tui.md.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/groveos/grove/core/checkout"
 	"github.com/groveos/grove/core/compose"
@@ -14,8 +12,8 @@ import (
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/inspect"
 	"github.com/groveos/grove/core/oid"
+	engine "github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/prune"
-	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/views"
 )
 
@@ -59,8 +57,10 @@ func (s *Services) ActionRun(req views.ActionRequest) views.ActionFunc {
 			}
 			return fmt.Sprintf("%d objects, deleted %d (%d bytes freed)", res.Total, res.Pruned, res.Freed), nil
 		case views.ActFsck:
-			res, err := fsck.Run(ctx, s.Repo, fsck.Options{All: true, Progress: func(p fsck.Progress) {
-				progress(int64(p.Done), int64(p.Total))
+			res, err := fsck.Run(ctx, s.Repo, fsck.Options{All: true, Progress: func(e engine.Event) {
+				if e.Phase == fsck.PhaseObject {
+					progress(e.Done, e.Total)
+				}
 			}})
 			if err != nil {
 				return "", err
@@ -75,94 +75,33 @@ func (s *Services) ActionRun(req views.ActionRequest) views.ActionFunc {
 	}
 }
 
-// commitAction writes a commit onto req.Branch (parent: the branch tip) the
-// way `grove commit --branch=B --subject=S [--add-metadata-string=version=V]`
-// does: version metadata, then ostree.ref-binding.
+// commitAction writes a commit onto req.Branch (parent: the branch tip)
+// through compose.Commit, as `grove commit --branch=B --subject=S
+// [--add-metadata-string=version=V] --tree=dir=D|tar=T|ref=R…` does.
 func (s *Services) commitAction(ctx context.Context, req views.ActionRequest, progress func(done, total int64)) (oid.Checksum, error) {
-	r := s.Repo
-	var zero oid.Checksum
-	if err := oid.ValidateRef(req.Branch); err != nil {
-		return zero, fmt.Errorf("invalid branch %q: %w", req.Branch, err)
+	spec := compose.Spec{Branch: req.Branch, Subject: req.Subject, Body: req.Body, Timestamp: req.Timestamp}
+	if req.Version != "" {
+		spec.Metadata = []gvariant.DictEntry{{Key: "version", Value: gvariant.NewVariant("s", req.Version)}}
 	}
-	parent, err := r.ReadRef(ctx, "", req.Branch)
-	if err != nil && !errors.Is(err, repo.ErrRefNotFound) {
-		return zero, fmt.Errorf("branch %s: %w", req.Branch, err)
-	}
-	var sources []oid.Checksum
-	if req.Kind == views.ActUnion {
-		if len(req.Refs) == 0 {
-			return zero, errors.New("union: no refs given")
-		}
-		for _, ref := range req.Refs {
-			sum, err := inspect.ResolveRev(ctx, r, ref)
-			if err != nil {
-				return zero, fmt.Errorf("ref %s: %w", ref, err)
-			}
-			sources = append(sources, sum)
-		}
-	} else if _, err := os.Stat(req.Source); err != nil {
-		return zero, err
-	}
-	tx, err := r.Begin(ctx)
-	if err != nil {
-		return zero, err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tx.Abort()
-		}
-	}()
-	var root *compose.Tree
-	onImport := func(p compose.Progress) { progress(p.Scanned, 0) }
 	switch {
 	case req.Kind == views.ActUnion:
-		for i, sum := range sources {
-			t, err := compose.TreeFromCommit(ctx, r, sum)
-			if err != nil {
-				return zero, fmt.Errorf("ref %s: %w", req.Refs[i], err)
-			}
-			if root == nil {
-				root = t
-			} else if err := root.Merge(ctx, r, t); err != nil {
-				return zero, fmt.Errorf("merging %s: %w", req.Refs[i], err)
-			}
-			progress(int64(i+1), int64(len(sources)))
+		if len(req.Refs) == 0 {
+			return oid.Checksum{}, errors.New("union: no refs given")
+		}
+		for _, ref := range req.Refs {
+			spec.Trees = append(spec.Trees, compose.TreeSource{Kind: "ref", Arg: ref})
 		}
 	case req.Tar:
-		f, err := os.Open(req.Source)
-		if err != nil {
-			return zero, err
-		}
-		defer f.Close()
-		if root, err = compose.ImportTar(ctx, tx, f, compose.NoModifier(), onImport); err != nil {
-			return zero, fmt.Errorf("%s: %w", req.Source, err)
-		}
+		spec.Trees = []compose.TreeSource{{Kind: "tar", Arg: req.Source}}
 	default:
-		if root, err = compose.ImportDir(ctx, tx, req.Source, compose.NoModifier(), onImport); err != nil {
-			return zero, fmt.Errorf("%s: %w", req.Source, err)
-		}
+		spec.Trees = []compose.TreeSource{{Kind: "dir", Arg: req.Source}}
 	}
-	var meta []gvariant.DictEntry
-	if req.Version != "" {
-		meta = append(meta, gvariant.DictEntry{Key: "version", Value: gvariant.NewVariant("s", req.Version)})
-	}
-	meta = compose.AddBindings(meta, []string{req.Branch}, r.Config().String("core", "collection-id", ""))
-	ts := req.Timestamp
-	if ts.IsZero() {
-		ts = time.Now()
-	}
-	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{
-		Subject: req.Subject, Body: req.Body, Parent: parent, Timestamp: ts, Metadata: meta, Branch: req.Branch,
-	})
+	spec.Progress = func(e engine.Event) { progress(e.Done, e.Total) }
+	res, err := compose.Commit(ctx, s.Repo, spec)
 	if err != nil {
-		return zero, err
+		return oid.Checksum{}, err
 	}
-	done = true
-	if err := tx.Commit(ctx); err != nil {
-		return zero, err
-	}
-	return sum, nil
+	return res.Commit, nil
 }
 
 func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, progress func(done, total int64)) (string, error) {
@@ -170,11 +109,9 @@ func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, 
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", req.Commit, err)
 	}
-	var last checkout.Progress
-	err = checkout.Checkout(ctx, s.Repo, sum, req.Dest, checkout.Options{User: req.User, Progress: func(p checkout.Progress) {
-		last = p
-		progress(p.Files+p.Dirs, 0)
-	}})
+	var last checkout.Stats
+	err = checkout.Checkout(ctx, s.Repo, sum, req.Dest, checkout.Options{User: req.User, Stats: &last,
+		Progress: func(e engine.Event) { progress(e.Done, 0) }})
 	if err != nil {
 		return "", fmt.Errorf("checking out %s to %s: %w", req.Commit, req.Dest, err)
 	}
@@ -182,22 +119,8 @@ func (s *Services) checkoutAction(ctx context.Context, req views.ActionRequest, 
 }
 
 func (s *Services) resetAction(ctx context.Context, req views.ActionRequest) (string, error) {
-	known, err := inspect.ListRefs(ctx, s.Repo, "", true, false)
+	sum, err := s.Repo.ResetRef(ctx, req.Ref, req.Commit)
 	if err != nil {
-		return "", err
-	}
-	if _, ok := known[req.Ref]; !ok {
-		return "", fmt.Errorf("no ref %q", req.Ref)
-	}
-	sum, err := inspect.ResolveRev(ctx, s.Repo, req.Commit)
-	if err != nil {
-		return "", fmt.Errorf("commit %s: %w", req.Commit, err)
-	}
-	remote, name, err := oid.ParseRefspec(req.Ref)
-	if err != nil {
-		return "", fmt.Errorf("invalid ref %q: %w", req.Ref, err)
-	}
-	if err := s.Repo.SetRef(ctx, remote, name, sum); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(req.Ref + " → " + sum.String()), nil

@@ -80,7 +80,7 @@ func (s *Services) sideBytes(ctx context.Context, commit oid.Checksum, p string)
 	if e.Size > MaxDiffBytes {
 		return nil, e.Size, nil
 	}
-	c, err := s.Repo.OpenFile(ctx, e.Checksum)
+	c, err := s.Repo.OpenContent(ctx, e.Checksum)
 	if err != nil {
 		return nil, 0, err
 	}

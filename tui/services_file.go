@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sync"
 
@@ -65,7 +64,7 @@ type fileStream struct {
 	mu     sync.Mutex
 	key    string
 	sum    oid.Checksum
-	plain  *os.File // bare modes: the loose object, read with ReadAt
+	plain  readerAtCloser // bare modes: the object's payload, read with ReadAt
 	stream io.ReadCloser
 	pos    int64
 }
@@ -80,6 +79,11 @@ func (fs *fileStream) closeLocked() {
 		fs.stream.Close()
 	}
 	fs.plain, fs.stream, fs.pos = nil, nil, 0
+}
+
+type readerAtCloser interface {
+	io.ReaderAt
+	io.Closer
 }
 
 // ReadFileAt implements views.FileSource with memory bounded by n.
@@ -99,18 +103,14 @@ func (s *Services) ReadFileAt(ctx context.Context, commit oid.Checksum, p string
 	}
 	if fs.plain == nil && (fs.stream == nil || off < fs.pos) {
 		fs.closeLocked()
-		c, err := s.Repo.OpenFile(ctx, fs.sum)
+		c, err := s.Repo.OpenContent(ctx, fs.sum)
 		if err != nil {
 			fs.key = ""
 			return nil, err
 		}
-		if c.Path != "" {
-			if f, err := os.Open(c.Path); err == nil {
-				c.Close()
-				fs.plain = f
-			}
-		}
-		if fs.plain == nil {
+		if ra, ok := c.ReadCloser.(readerAtCloser); ok {
+			fs.plain = ra
+		} else {
 			fs.stream = c
 		}
 	}

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/groveos/grove/core/checkout"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/textual"
 	"github.com/spf13/cobra"
 )
 
@@ -56,17 +56,6 @@ func newCheckoutCmd() *cobra.Command {
 	return cmd
 }
 
-// parseOstreeBool accepts what ostree's ot_parse_boolean accepts.
-func parseOstreeBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes":
-		return true, nil
-	case "0", "false", "no", "none":
-		return false, nil
-	}
-	return false, fmt.Errorf("invalid boolean: %s", s)
-}
-
 func (f *checkoutFlags) options() (checkout.Options, error) {
 	o := checkout.Options{
 		User:             f.user,
@@ -84,7 +73,7 @@ func (f *checkoutFlags) options() (checkout.Options, error) {
 		return o, errors.New("--process-passthrough-whiteouts is not supported")
 	}
 	if f.fsync != "" {
-		v, err := parseOstreeBool(f.fsync)
+		v, err := textual.ParseBool(f.fsync)
 		if err != nil {
 			return o, err
 		}

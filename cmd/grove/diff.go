@@ -11,6 +11,7 @@ import (
 	"github.com/groveos/grove/core/diff"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/textual"
 	"github.com/groveos/grove/core/traverse"
 	"github.com/spf13/cobra"
 )
@@ -127,13 +128,13 @@ func diffStats(ctx context.Context, w io.Writer, r *repo.Repo, src, target strin
 			continue
 		}
 		common++
-		st, err := os.Lstat(r.ObjectPath(n))
+		sz, err := r.StoredSize(ctx, n)
 		if err != nil {
 			return fmt.Errorf("Querying object %s: %w", n, err)
 		}
-		size += uint64(st.Size())
+		size += uint64(sz)
 	}
 	fmt.Fprintf(w, "Common Object Count: %d\n", common)
-	fmt.Fprintf(w, "Common Object Size: %s\n", gFormatSize(size))
+	fmt.Fprintf(w, "Common Object Size: %s\n", textual.FormatSize(size))
 	return nil
 }

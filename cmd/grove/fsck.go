@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/fsck"
+	"github.com/groveos/grove/core/progress"
 	"github.com/spf13/cobra"
 )
 
@@ -56,7 +57,7 @@ type fsckPrinter struct {
 	last  time.Time
 }
 
-func (p *fsckPrinter) progress(ev fsck.Progress) {
+func (p *fsckPrinter) progress(ev progress.Event) {
 	if p.quiet && ev.Phase != fsck.PhaseObject {
 		return
 	}
@@ -68,7 +69,7 @@ func (p *fsckPrinter) progress(ev fsck.Progress) {
 	case fsck.PhaseCommits:
 		fmt.Fprintln(p.w, "Enumerating commits...")
 	case fsck.PhaseObjects:
-		fmt.Fprintf(p.w, "Verifying content integrity of %d commit objects...\n", ev.Commits)
+		fmt.Fprintf(p.w, "Verifying content integrity of %d commit objects...\n", ev.Total)
 	case fsck.PhaseObject:
 		pct := ev.Done * 100 / ev.Total
 		if ev.Done == ev.Total {

@@ -46,7 +46,7 @@ func groveCommit(t *testing.T, p, mode, src string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, src, nil, nil)
+	root, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func buildInspectFixture(t *testing.T) inspectRepos {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := compose.ImportDir(ctx, tx, src, &compose.Modifier{OwnerUID: 0, OwnerGID: 0}, nil)
+		root, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{Modifier: &compose.Modifier{OwnerUID: 0, OwnerGID: 0}})
 		if err != nil {
 			t.Fatal(err)
 		}

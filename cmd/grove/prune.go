@@ -3,13 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/groveos/grove/core/prune"
+	"github.com/groveos/grove/core/textual"
 	"github.com/spf13/cobra"
 )
 
@@ -46,7 +45,7 @@ func newPruneCmd() *cobra.Command {
 				}
 			}
 			if keepYounger != "" {
-				t, err := parseDate(keepYounger, time.Now())
+				t, err := textual.ParseDate(keepYounger, time.Now())
 				if err != nil {
 					return err
 				}
@@ -81,9 +80,9 @@ func newPruneCmd() *cobra.Command {
 			case res.Pruned == 0:
 				fmt.Fprintln(out, "No unreachable objects")
 			case opts.NoPrune:
-				fmt.Fprintf(out, "Would delete: %d objects, freeing %s\n", res.Pruned, gFormatSize(res.Freed))
+				fmt.Fprintf(out, "Would delete: %d objects, freeing %s\n", res.Pruned, textual.FormatSize(res.Freed))
 			default:
-				fmt.Fprintf(out, "Deleted %d objects, %s freed\n", res.Pruned, gFormatSize(res.Freed))
+				fmt.Fprintf(out, "Deleted %d objects, %s freed\n", res.Pruned, textual.FormatSize(res.Freed))
 			}
 			return nil
 		},
@@ -99,83 +98,4 @@ func newPruneCmd() *cobra.Command {
 	fl.StringArrayVar(&only, "only-branch", nil, "Only prune BRANCH (may be specified multiple times)")
 	fl.BoolVar(&opts.CommitOnly, "commit-only", false, "Only traverse and delete commit objects.")
 	return cmd
-}
-
-// gFormatSize is GLib's g_format_size: SI units, one decimal, and (since
-// GLib 2.73) a no-break space before the unit; bytes keep a plain space.
-func gFormatSize(n uint64) string {
-	if n < 1000 {
-		if n == 1 {
-			return "1 byte"
-		}
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := []string{"kB", "MB", "GB", "TB", "PB", "EB"}
-	f := float64(1000)
-	for i, u := range units {
-		if i == len(units)-1 || float64(n) < f*1000 {
-			return fmt.Sprintf("%.1f\u00a0%s", float64(n)/f, u)
-		}
-		f *= 1000
-	}
-	return ""
-}
-
-var relDate = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(\d+)\s*(second|sec|minute|min|hour|day|week|fortnight|month|year)s?(\s+ago)?$`)
-})
-
-// parseDate accepts the common forms of gnulib's parse_datetime that
-// --keep-younger-than is used with: "@EPOCH", "now", "today", "yesterday",
-// "N units ago", RFC 3339 and "YYYY-MM-DD[ HH:MM[:SS]]" (local time).
-func parseDate(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(strings.ToLower(s))
-	switch s {
-	case "now":
-		return now, nil
-	case "today":
-		y, m, d := now.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, now.Location()), nil
-	case "yesterday":
-		return now.AddDate(0, 0, -1), nil
-	}
-	if strings.HasPrefix(s, "@") {
-		n, err := strconv.ParseInt(s[1:], 10, 64)
-		if err == nil {
-			return time.Unix(n, 0), nil
-		}
-	}
-	if m := relDate().FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		if m[3] == "" {
-			n = -n // "3 days" means three days from now
-		}
-		switch m[2] {
-		case "second", "sec":
-			return now.Add(-time.Duration(n) * time.Second), nil
-		case "minute", "min":
-			return now.Add(-time.Duration(n) * time.Minute), nil
-		case "hour":
-			return now.Add(-time.Duration(n) * time.Hour), nil
-		case "day":
-			return now.AddDate(0, 0, -n), nil
-		case "week":
-			return now.AddDate(0, 0, -7*n), nil
-		case "fortnight":
-			return now.AddDate(0, 0, -14*n), nil
-		case "month":
-			return now.AddDate(0, -n, 0), nil
-		case "year":
-			return now.AddDate(-n, 0, 0), nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, strings.ToUpper(s)); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02t15:04:05", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("Could not parse '%s'", s)
 }

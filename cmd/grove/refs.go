@@ -66,18 +66,18 @@ func doRefs(cmd *cobra.Command, w *bufio.Writer, prefix string, create bool, o *
 	}
 	var aliases map[string]string
 	if o.alias || o.del {
-		if aliases, err = inspect.ListRefs(ctx, r, "", false, true); err != nil {
+		if aliases, err = r.RefsWithPrefix(ctx, "", false, true); err != nil {
 			return err
 		}
 	}
 	var refs map[string]string
 	switch {
 	case o.del || o.list || (!create && o.alias):
-		refs, err = inspect.ListRefs(ctx, r, prefix, false, o.alias)
+		refs, err = r.RefsWithPrefix(ctx, prefix, false, o.alias)
 	case create:
-		refs, err = inspect.ListRefs(ctx, r, "", false, false)
+		refs, err = r.RefsWithPrefix(ctx, "", false, false)
 	default:
-		refs, err = inspect.ListRefs(ctx, r, prefix, true, false)
+		refs, err = r.RefsWithPrefix(ctx, prefix, true, false)
 	}
 	if err != nil {
 		return err

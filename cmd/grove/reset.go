@@ -2,12 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/groveos/grove/core/inspect"
-	"github.com/groveos/grove/core/oid"
 )
 
 func init() { register(newResetCmd) }
@@ -25,24 +21,8 @@ func newResetCmd() *cobra.Command {
 			if len(args) < 2 {
 				return errors.New("A REF and COMMIT argument is required")
 			}
-			ref, target := args[0], args[1]
-			// ostree only requires REF to exist; COMMIT need not be an ancestor.
-			known, err := inspect.ListRefs(ctx, r, "", true, false)
-			if err != nil {
-				return err
-			}
-			if _, ok := known[ref]; !ok {
-				return fmt.Errorf("Invalid ref '%s'", ref)
-			}
-			sum, err := inspect.ResolveRev(ctx, r, target)
-			if err != nil {
-				return err
-			}
-			remote, name, err := oid.ParseRefspec(ref)
-			if err != nil {
-				return fmt.Errorf("Invalid ref '%s': %w", ref, err)
-			}
-			return r.SetRef(ctx, remote, name, sum)
+			_, err = r.ResetRef(ctx, args[0], args[1])
+			return err
 		},
 	}
 }

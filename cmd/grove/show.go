@@ -27,6 +27,8 @@ var (
 type showOpts struct {
 	related, raw, noByteswap bool
 	metaKey, detachedKey     string
+	gpgHome, gpgRemote       string
+	gpgVerify                bool
 }
 
 func newShowCmd() *cobra.Command {
@@ -49,6 +51,9 @@ func newShowCmd() *cobra.Command {
 	f.StringVar(&o.detachedKey, "print-detached-metadata-key", "", "Print string value of detached metadata key")
 	f.BoolVar(&o.raw, "raw", false, "Show raw variant data")
 	f.BoolVarP(&o.noByteswap, "no-byteswap", "B", false, "Do not automatically convert variant data from big endian")
+	f.StringVar(&o.gpgHome, "gpg-homedir", "", "GPG Homedir to use when looking for keyrings")
+	f.StringVar(&o.gpgRemote, "gpg-verify-remote", "", "Use REMOTE name for GPG configuration")
+	f.BoolVar(&o.gpgVerify, "gpg-verify", false, "Fail unless the commit has a valid GPG signature")
 	return cmd
 }
 
@@ -125,7 +130,7 @@ func runShow(cmd *cobra.Command, w *bufio.Writer, rev string, o *showOpts) error
 			return showMeta(cmd, w, r, typ, sum, o)
 		}
 	}
-	c, err := r.OpenFile(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		if errors.Is(err, repo.ErrNotFound) {
 			if r.Mode() != repo.ModeArchive {
@@ -197,5 +202,8 @@ func showMeta(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, typ oid.ObjectT
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", sum, err)
 	}
-	return dumpCommitFields(w, c)
+	if err := dumpCommitFields(w, c); err != nil {
+		return err
+	}
+	return showSignatures(cmd, w, r, sum, o)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/summary"
+	"github.com/groveos/grove/core/textual"
 )
 
 func init() { register(newSummaryCmd) }
@@ -99,7 +100,7 @@ func dumpSummary(w io.Writer, data []byte, raw bool) error {
 		} else {
 			fmt.Fprintf(w, "* (%s, %s)\n", mainID, name)
 		}
-		fmt.Fprintf(w, "    Latest Commit (%s):\n", formatSize(inner[0].(uint64)))
+		fmt.Fprintf(w, "    Latest Commit (%s):\n", textual.FormatSize(inner[0].(uint64)))
 		csum, _ := inner[1].([]byte)
 		if len(csum) == 32 {
 			fmt.Fprintf(w, "      %x\n", csum)
@@ -176,22 +177,4 @@ func isoTime(v gvariant.Variant) string {
 		z += fmt.Sprintf(":%02d", m)
 	}
 	return t.Format("2006-01-02T15:04:05") + z
-}
-
-// formatSize is g_format_size: SI units, one decimal.
-func formatSize(n uint64) string {
-	if n < 1000 {
-		if n == 1 {
-			return "1 byte"
-		}
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := []string{"kB", "MB", "GB", "TB", "PB", "EB"}
-	f := float64(n) / 1000
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
 }

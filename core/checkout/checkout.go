@@ -15,8 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"golang.org/x/sys/unix"
 )
@@ -68,12 +70,18 @@ type Options struct {
 	Fsync bool
 	// Workers bounds the file worker pool; 0 means 2×GOMAXPROCS.
 	Workers int
-	// Progress, when set, is called now and then and once at the end.
-	Progress func(Progress)
+	// Progress receives PhaseCheckout events now and then and a Final
+	// one: Done counts files and directories, Bytes the bytes copied.
+	Progress progress.Func
+	// Stats, when set, is filled in when the checkout succeeds.
+	Stats *Stats
 }
 
-// Progress counts what a checkout has done.
-type Progress struct {
+// PhaseCheckout is the progress phase of a checkout.
+const PhaseCheckout = "checking out"
+
+// Stats count what a checkout did.
+type Stats struct {
 	Dirs, Files, Linked, Copied int64
 	Bytes                       int64 // bytes written by copies
 }
@@ -213,7 +221,7 @@ type checkouter struct {
 
 	dest   string
 	rootfd int
-	objfd  int // objects/ of r, -1 for archive repositories
+	objs   *repo.ObjectDir // objects/ of r (or its uncompressed cache) when linkable, else nil
 	// linkable: regular files of this repo may be hardlinked in this
 	// checkout mode (bare without -U, bare-user[-only] with -U).
 	linkable  bool
@@ -241,7 +249,9 @@ type checkouter struct {
 	// noSpread: the destination's filesystem refuses FS_TOPDIR_FL.
 	noSpread atomic.Bool
 
-	q       taskQueue
+	// q is LIFO (depth first, so memory stays small); directory tasks
+	// queue more tasks and must never block doing so.
+	q       *workq.Queue[task]
 	pending sync.WaitGroup // tasks queued or running
 	workers sync.WaitGroup
 	errMu   sync.Mutex
@@ -257,15 +267,15 @@ type progressCounters struct {
 	dirs, files, linked, copied, bytes atomic.Int64
 }
 
-func (p *progressCounters) snapshot() Progress {
-	return Progress{Dirs: p.dirs.Load(), Files: p.files.Load(), Linked: p.linked.Load(),
+func (p *progressCounters) snapshot() Stats {
+	return Stats{Dirs: p.dirs.Load(), Files: p.files.Load(), Linked: p.linked.Load(),
 		Copied: p.copied.Load(), Bytes: p.bytes.Load()}
 }
 
 func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	co := &checkouter{
-		ctx: ctx, r: r, opts: opts, mode: r.Mode(), rootfd: -1, objfd: -1,
+		ctx: ctx, r: r, opts: opts, mode: r.Mode(), rootfd: -1,
 		noXattrs:  r.DisableXattrs(),
 		metaCache: map[oid.Checksum]*object.DirMeta{},
 		cancel:    cancel,
@@ -275,19 +285,15 @@ func newCheckouter(ctx context.Context, r *repo.Repo, opts Options) (*checkouter
 	co.userModeR = co.mode == repo.ModeBareUser || co.mode == repo.ModeBareUserOnly
 	co.linkable = (co.mode == repo.ModeBare && !opts.User) || (co.userModeR && opts.User)
 	if co.mode.IsBare() {
-		fd, err := unix.Open(r.Path()+"/objects", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		d, err := r.OpenObjectDir()
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("checkout: open %s/objects: %w", r.Path(), err)
+			return nil, fmt.Errorf("checkout: %w", err)
 		}
-		co.objfd = fd
+		co.objs = d
 	} else if co.mode == repo.ModeArchive && opts.User && opts.UseUncompressedCache && !opts.ForceCopy {
-		if on, err := r.Config().Bool("core", "enable-uncompressed-cache", true); err == nil && on {
-			fd, err := unix.Open(r.Path()+"/uncompressed-objects-cache", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			if err == nil {
-				co.objfd = fd
-				co.linkable = true
-			}
+		if d, ok := r.OpenUncompressedCache(); ok {
+			co.objs, co.linkable = d, true
 		}
 	}
 	return co, nil
@@ -301,8 +307,8 @@ func (co *checkouter) close() {
 			unix.Close(d.fd)
 		}
 	}
-	if co.objfd >= 0 {
-		unix.Close(co.objfd)
+	if co.objs != nil {
+		co.objs.Close()
 	}
 	if co.rootfd >= 0 {
 		unix.Close(co.rootfd)
@@ -337,9 +343,11 @@ func (co *checkouter) run(dest string, target Target) error {
 			return err
 		}
 		co.prog.files.Add(1)
-		err := co.doFile(fileJob{rel: target.Name, sum: target.File})
-		co.report()
-		return err
+		if err := co.doFile(fileJob{rel: target.Name, sum: target.File}); err != nil {
+			return err
+		}
+		co.reportFinal()
+		return nil
 	}
 
 	didExist, err := co.mkdir(unix.AT_FDCWD, dest)
@@ -371,7 +379,7 @@ func (co *checkouter) run(dest string, target Target) error {
 	if workers <= 0 {
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
-	co.q.init()
+	co.q = workq.NewQueue[task](nil)
 	for i := 0; i < workers; i++ {
 		co.workers.Add(1)
 		go co.worker()
@@ -385,7 +393,7 @@ func (co *checkouter) run(dest string, target Target) error {
 	root.pending.Store(1)
 	co.push(task{dir: &dirTask{rel: ".", tree: target.Tree, meta: target.Meta, didExist: didExist, node: root}})
 	co.pending.Wait()
-	co.q.close()
+	co.q.Close()
 	co.workers.Wait()
 	if co.stopTik != nil {
 		close(co.stopTik)
@@ -397,13 +405,24 @@ func (co *checkouter) run(dest string, target Target) error {
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
-	co.report()
+	co.reportFinal()
 	return nil
 }
 
 func (co *checkouter) report() {
 	if co.opts.Progress != nil {
-		co.opts.Progress(co.prog.snapshot())
+		st := co.prog.snapshot()
+		co.opts.Progress(progress.Event{Phase: PhaseCheckout, Done: st.Files + st.Dirs, Bytes: st.Bytes})
+	}
+}
+
+func (co *checkouter) reportFinal() {
+	st := co.prog.snapshot()
+	if co.opts.Progress != nil {
+		co.opts.Progress(progress.Event{Phase: PhaseCheckout, Done: st.Files + st.Dirs, Bytes: st.Bytes, Final: true})
+	}
+	if co.opts.Stats != nil {
+		*co.opts.Stats = st
 	}
 }
 
@@ -488,7 +507,7 @@ func (co *checkouter) walk(t *dirTask) error {
 	if err := co.ctx.Err(); err != nil {
 		return err
 	}
-	dt, err := co.r.LoadDirTreeFast(co.ctx, treeSum)
+	dt, err := co.r.LoadDirTree(co.ctx, treeSum)
 	if err != nil {
 		return fmt.Errorf("checkout: %s: %w", co.abs(rel), err)
 	}
@@ -654,55 +673,16 @@ func (co *checkouter) complete(n *dirNode) error {
 	return nil
 }
 
-// taskQueue is an unbounded LIFO (depth first, so memory stays small):
-// directory tasks queue more tasks and must never block doing so.
-type taskQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	items  []task
-	closed bool
-}
-
-func (q *taskQueue) init() { q.cond = sync.NewCond(&q.mu) }
-
-func (q *taskQueue) put(t task) {
-	q.mu.Lock()
-	q.items = append(q.items, t)
-	q.mu.Unlock()
-	q.cond.Signal()
-}
-
-func (q *taskQueue) get() (task, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for len(q.items) == 0 && !q.closed {
-		q.cond.Wait()
-	}
-	if len(q.items) == 0 {
-		return task{}, false
-	}
-	t := q.items[len(q.items)-1]
-	q.items = q.items[:len(q.items)-1]
-	return t, true
-}
-
-func (q *taskQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.cond.Broadcast()
-}
-
 func (co *checkouter) push(t task) {
 	co.pending.Add(1)
 	co.prog.files.Add(int64(len(t.files)))
-	co.q.put(t)
+	co.q.Put(t)
 }
 
 func (co *checkouter) worker() {
 	defer co.workers.Done()
 	for {
-		t, ok := co.q.get()
+		t, ok := co.q.Get()
 		if !ok {
 			return
 		}

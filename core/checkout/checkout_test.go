@@ -11,6 +11,7 @@ import (
 	"github.com/groveos/grove/core/checkout"
 	"github.com/groveos/grove/core/compose"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
 	"golang.org/x/sys/unix"
@@ -25,7 +26,7 @@ func groveRepo(t *testing.T, m repo.Mode, dir string) (*repo.Repo, oid.Checksum)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, dir, nil, nil)
+	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestWhiteoutsMatchOstree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			root, err := compose.ImportDir(ctx, tx, layer, nil, nil)
+			root, err := compose.ImportDir(ctx, tx, layer, compose.ImportOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,15 +350,20 @@ func TestCancelledContextStopsCheckout(t *testing.T) {
 
 func TestProgressCountsEveryFile(t *testing.T) {
 	r, commit := groveRepo(t, repo.ModeBare, richSource(t))
-	var last checkout.Progress
+	var last checkout.Stats
+	var final progress.Event
 	err := checkout.Checkout(context.Background(), r, commit, t.TempDir()+"/d", checkout.Options{
-		Progress: func(p checkout.Progress) { last = p },
+		Stats:    &last,
+		Progress: func(e progress.Event) { final = e },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if last.Files == 0 || last.Files != last.Linked+last.Copied || last.Dirs == 0 {
-		t.Fatalf("progress %+v", last)
+		t.Fatalf("stats %+v", last)
+	}
+	if !final.Final || final.Done != last.Files+last.Dirs || final.Phase != checkout.PhaseCheckout {
+		t.Fatalf("last event %+v, stats %+v", final, last)
 	}
 }
 

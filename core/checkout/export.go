@@ -125,7 +125,7 @@ func (e *exporter) dir(rel string, tree, meta oid.Checksum) error {
 }
 
 func (e *exporter) file(rel string, sum oid.Checksum) error {
-	c, err := e.r.OpenFile(e.ctx, sum)
+	c, err := e.r.OpenContent(e.ctx, sum)
 	if err != nil {
 		return fmt.Errorf("export: %s: %w", e.name(rel), err)
 	}

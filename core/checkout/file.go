@@ -33,21 +33,18 @@ func (co *checkouter) doFile(j fileJob) error {
 	return co.copyFile(j)
 }
 
-func objRel(j fileJob) string {
-	hex := j.sum.String()
-	return hex[:2] + "/" + hex[2:] + ".file"
-}
+func objName(j fileJob) oid.ObjectName { return oid.ObjectName{Checksum: j.sum, Type: oid.File} }
 
 // tryLink hardlinks the loose object; it reports false when the file must
 // be copied instead (empty and user-unreadable files, bare-user symlinks,
 // objects only in a parent repository, link limits).
 func (co *checkouter) tryLink(j fileJob) (bool, error) {
-	rel := objRel(j)
+	name := objName(j)
 	if co.mode == repo.ModeBareUser {
-		return co.tryLinkBareUser(j, rel)
+		return co.tryLinkBareUser(j, name)
 	}
 	var st unix.Stat_t
-	if err := unix.Fstatat(co.objfd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := co.objs.Stat(name, &st); err != nil {
 		if err == unix.ENOENT {
 			return false, nil
 		}
@@ -58,7 +55,7 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 	case repo.ModeBareUserOnly:
 		if isLnk {
 			var b [4096]byte
-			n, err := unix.Readlinkat(co.objfd, rel, b[:])
+			n, err := co.objs.Readlink(name, b[:])
 			if err != nil || n >= len(b) {
 				return false, nil
 			}
@@ -72,7 +69,7 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 			return false, nil
 		}
 	}
-	return co.link(rel, j)
+	return co.link(name, j)
 }
 
 // tryLinkBareUser is tryLink for bare-user repositories, where symlinks
@@ -80,14 +77,14 @@ func (co *checkouter) tryLink(j fileJob) (bool, error) {
 // user.ostreemeta: that attribute is all it reads before linking.
 // Whether the object is empty (ostree copies empty files) follows from
 // its name: an empty file with this metadata has exactly one checksum.
-func (co *checkouter) tryLinkBareUser(j fileJob, rel string) (bool, error) {
+func (co *checkouter) tryLinkBareUser(j fileJob, name oid.ObjectName) (bool, error) {
 	small := metaBufs.Get().(*[256]byte)
 	defer metaBufs.Put(small)
 	buf := small[:]
-	n, err := fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf)
+	n, err := co.objs.UserMeta(name, buf)
 	if err == unix.ERANGE {
 		buf = make([]byte, 64<<10)
-		n, err = fsutil.GetxattrAt(co.objfd, rel, "", "user.ostreemeta", buf)
+		n, err = co.objs.UserMeta(name, buf)
 	}
 	if err != nil || n < 12 {
 		return false, nil // missing here (parent repository) or odd: the copy path decides
@@ -97,7 +94,7 @@ func (co *checkouter) tryLinkBareUser(j fileJob, rel string) (bool, error) {
 	switch {
 	case mode&unix.S_IFMT == unix.S_IFLNK:
 		// The object holds the target plus a NUL.
-		fd, err := unix.Openat(co.objfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		fd, err := co.objs.Open(name)
 		if err != nil {
 			return false, nil
 		}
@@ -113,13 +110,13 @@ func (co *checkouter) tryLinkBareUser(j fileJob, rel string) (bool, error) {
 	}
 	if empty, known := co.emptyObject(meta, j.sum); !known {
 		var st unix.Stat_t
-		if err := unix.Fstatat(co.objfd, rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Size == 0 {
+		if err := co.objs.Stat(name, &st); err != nil || st.Size == 0 {
 			return false, nil
 		}
 	} else if empty {
 		return false, nil
 	}
-	return co.link(rel, j)
+	return co.link(name, j)
 }
 
 // metaBufs hold user.ostreemeta values: a buffer handed to getxattrat
@@ -161,9 +158,9 @@ func (co *checkouter) userSymlink(j fileJob, target string) error {
 	return co.copySymlink(j, &object.FileHeader{Mode: unix.S_IFLNK | 0o777, SymlinkTarget: target}, nil)
 }
 
-func (co *checkouter) link(src string, j fileJob) (bool, error) {
+func (co *checkouter) link(src oid.ObjectName, j fileJob) (bool, error) {
 	dfd, dname := co.at(j)
-	err := unix.Linkat(co.objfd, src, dfd, dname, 0)
+	err := co.objs.Link(src, dfd, dname)
 	switch err {
 	case nil:
 		co.prog.linked.Add(1)
@@ -186,7 +183,7 @@ func (co *checkouter) link(src string, j fileJob) (bool, error) {
 		return true, nil
 	}
 	var a, b unix.Stat_t
-	if err := unix.Fstatat(co.objfd, src, &a, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := co.objs.Stat(src, &a); err != nil {
 		return false, fmt.Errorf("checkout: stat object %s: %w", j.sum, err)
 	}
 	if err := unix.Fstatat(dfd, dname, &b, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -207,7 +204,7 @@ func (co *checkouter) link(src string, j fileJob) (bool, error) {
 	}
 	// --union: link under a temporary name, then rename over the old file.
 	tmp := co.tmpAt(j)
-	if err := unix.Linkat(co.objfd, src, dfd, tmp, 0); err != nil {
+	if err := co.objs.Link(src, dfd, tmp); err != nil {
 		return false, fmt.Errorf("checkout: hardlinking %s to %s: %w", j.sum, co.abs(tmp), err)
 	}
 	if co.opts.Whiteouts {
@@ -290,7 +287,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b 
 // copyFile writes the object as a new file or symlink with its final mode
 // and, unless in user mode, its owner and xattrs.
 func (co *checkouter) copyFile(j fileJob) error {
-	c, err := co.r.OpenFileFast(co.ctx, j.sum)
+	c, err := co.r.OpenContent(co.ctx, j.sum)
 	if err != nil {
 		return fmt.Errorf("checkout: %s: %w", co.abs(j.rel), err)
 	}

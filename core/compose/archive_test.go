@@ -99,7 +99,7 @@ func commitArchiveLikeOstree(t *testing.T, dir string, afterImport func(*repo.Tx
 	}
 	mod := compose.NoModifier()
 	mod.SkipXattrs = true
-	root, err := compose.ImportDir(ctx, tx, dir, mod, nil)
+	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{Modifier: mod})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,8 @@ type CommitOptions struct {
 	// SkipIfUnchanged returns the parent instead of writing a commit whose
 	// root equals the parent's.
 	SkipIfUnchanged bool
+
+	sign func(ctx context.Context, commit []byte, detached []gvariant.DictEntry) ([]gvariant.DictEntry, error)
 }
 
 // WriteCommit writes root's dirtrees and the commit object into tx, and
@@ -59,12 +61,19 @@ func WriteCommit(ctx context.Context, tx *repo.Txn, root *Tree, opts CommitOptio
 		RootTree:  tree,
 		RootMeta:  root.Meta,
 	}
-	sum, err := tx.WriteMeta(ctx, oid.Commit, c.Marshal())
+	data := c.Marshal()
+	sum, err := tx.WriteMeta(ctx, oid.Commit, data)
 	if err != nil {
 		return sum, false, err
 	}
-	if opts.Detached != nil {
-		if err := tx.WriteCommitMeta(ctx, sum, object.MarshalMeta(opts.Detached)); err != nil {
+	detached := opts.Detached
+	if opts.sign != nil {
+		if detached, err = opts.sign(ctx, data, detached); err != nil {
+			return sum, false, err
+		}
+	}
+	if detached != nil {
+		if err := tx.WriteCommitMeta(ctx, sum, object.MarshalMeta(detached)); err != nil {
 			return sum, false, err
 		}
 	}

@@ -28,7 +28,7 @@ func TestWorkedExample(t *testing.T) {
 			}
 			mod := compose.NoModifier()
 			mod.OwnerUID, mod.OwnerGID, mod.SkipXattrs = 0, 0, true
-			root, err := compose.ImportDir(ctx, tx, dir, mod, nil)
+			root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{Modifier: mod})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,14 +27,14 @@ func TestDevInoReusesOnlyUnchangedHardlinks(t *testing.T) {
 		repotest.WriteFile(t, filepath.Join(src, "dir", n), "content of "+n+"\n", 0o644)
 	}
 
-	importDir := func(dir string, mod *compose.Modifier) (*compose.Tree, compose.Progress, oid.Checksum) {
+	importDir := func(dir string, mod *compose.Modifier) (*compose.Tree, compose.ImportStats, oid.Checksum) {
 		t.Helper()
 		tx, err := r.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var last compose.Progress
-		root, err := compose.ImportDir(ctx, tx, dir, mod, func(p compose.Progress) { last = p })
+		var last compose.ImportStats
+		root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{Modifier: mod, Stats: &last})
 		if err != nil {
 			tx.Abort()
 			t.Fatal(err)
@@ -106,15 +106,15 @@ func TestDevInoHonoursModifier(t *testing.T) {
 	for _, n := range []string{"a", "b", "sub/c", "sub/d"} {
 		repotest.WriteFile(t, filepath.Join(src, n), "content of "+n+"\n", 0o644)
 	}
-	write := func(dir string, mod *compose.Modifier) (oid.Checksum, compose.Progress) {
+	write := func(dir string, mod *compose.Modifier) (oid.Checksum, compose.ImportStats) {
 		t.Helper()
 		tx, err := r.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tx.Abort()
-		var last compose.Progress
-		root, err := compose.ImportDir(ctx, tx, dir, mod, func(p compose.Progress) { last = p })
+		var last compose.ImportStats
+		root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{Modifier: mod, Stats: &last})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestDevInoHonoursModifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, src, compose.NoModifier(), nil)
+	root, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{Modifier: compose.NoModifier()})
 	if err != nil {
 		t.Fatal(err)
 	}

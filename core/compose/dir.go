@@ -13,8 +13,10 @@ import (
 	"sync/atomic"
 
 	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"golang.org/x/sys/unix"
 )
@@ -109,23 +111,65 @@ func (m *Modifier) skipXattrs(r *repo.Repo) bool {
 	return m.SkipXattrs || m.canonical(r) || r.DisableXattrs()
 }
 
-// Progress is a snapshot of an import.
-type Progress struct {
+// ImportOptions tune ImportDir and ImportTar.
+type ImportOptions struct {
+	// Modifier changes what is imported (owners, permissions, xattrs,
+	// skipped paths); nil changes nothing.
+	Modifier *Modifier
+	// Progress receives PhaseImport events: Done counts files and
+	// symlinks seen, Bytes the payload bytes written.
+	Progress progress.Func
+	// Stats, when set, is filled in as the import ends.
+	Stats *ImportStats
+
+	// StrictParents (tar only) makes a missing parent directory an error,
+	// as ostree without --tar-autocreate-parents; by default parents are
+	// created.
+	StrictParents bool
+	// Root (tar only), when set, is imported into (and returned), as
+	// successive --tree options of one commit share ostree's mutable
+	// tree: a root that already has a dirmeta keeps it unless the archive
+	// sets one.
+	Root *Tree
+}
+
+// PhaseImport is the progress phase of ImportDir and ImportTar.
+const PhaseImport = "importing"
+
+// ImportStats count what an import did.
+type ImportStats struct {
 	Scanned      int64 // files and symlinks seen
 	Written      int64 // content objects newly written
 	BytesWritten int64 // their payload bytes
 	Reused       int64 // files taken from the devino cache
 }
 
-type importer struct {
-	ctx      context.Context
-	tx       *repo.Txn
-	r        *repo.Repo
-	mod      *Modifier
-	progress func(Progress)
-	prog     struct{ scanned, written, bytes, reused atomic.Int64 }
+// counters are an import's live ImportStats.
+type counters struct{ scanned, written, bytes, reused atomic.Int64 }
 
-	jobs jobQueue
+func (c *counters) stats() ImportStats {
+	return ImportStats{Scanned: c.scanned.Load(), Written: c.written.Load(), BytesWritten: c.bytes.Load(), Reused: c.reused.Load()}
+}
+
+// report sends a progress event and, at the end, fills opts.Stats.
+func (c *counters) report(opts *ImportOptions, final bool) {
+	if opts.Progress != nil {
+		opts.Progress(progress.Event{Phase: PhaseImport, Done: c.scanned.Load(), Bytes: c.bytes.Load(), Final: final})
+	}
+	if final && opts.Stats != nil {
+		*opts.Stats = c.stats()
+	}
+}
+
+type importer struct {
+	ctx  context.Context
+	tx   *repo.Txn
+	r    *repo.Repo
+	mod  *Modifier
+	opts *ImportOptions
+	prog counters
+
+	jobs *workq.Queue[fileJob]
 	wg   sync.WaitGroup
 	// inFlight is the bytes of the files being written; flushOnce lets
 	// the first worker without work flush the transaction if much is.
@@ -154,17 +198,18 @@ type fileJob struct {
 
 // ImportDir reads the directory dir into a new Tree, writing content and
 // dirmeta objects into tx. Files are hashed (and compressed) on every core.
-func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, progress func(Progress)) (*Tree, error) {
+func ImportDir(ctx context.Context, tx *repo.Txn, dir string, opts ImportOptions) (*Tree, error) {
+	mod := opts.Modifier
 	if mod == nil {
 		mod = NoModifier()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, progress: progress, cancel: cancel,
+	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, opts: &opts, cancel: cancel,
 		inoReliable: map[uint64]bool{}, walkSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.skipXattrs(im.r)
 	n := importWorkers()
-	im.jobs.init()
+	im.jobs = newJobQueue()
 	for i := 0; i < n; i++ {
 		im.wg.Add(1)
 		go im.worker()
@@ -191,7 +236,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 		}
 	}
 	im.walking.Wait()
-	im.jobs.close()
+	im.jobs.Close()
 	im.wg.Wait()
 	if im.err != nil {
 		err = im.err // the first failure, not the cancellation it caused
@@ -199,7 +244,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, mod *Modifier, pro
 	if err != nil {
 		return nil, err
 	}
-	im.report()
+	im.prog.report(im.opts, true)
 	return root, nil
 }
 
@@ -207,14 +252,7 @@ func (im *importer) fail(err error) {
 	im.errOnce.Do(func() { im.err = err; im.cancel() })
 }
 
-func (im *importer) report() {
-	if im.progress != nil {
-		im.progress(Progress{
-			Scanned: im.prog.scanned.Load(), Written: im.prog.written.Load(),
-			BytesWritten: im.prog.bytes.Load(), Reused: im.prog.reused.Load(),
-		})
-	}
-}
+func (im *importer) report() { im.prog.report(im.opts, false) }
 
 func join(rel, name string) string {
 	if rel == "/" {
@@ -353,7 +391,7 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 			if err := im.ctx.Err(); err != nil {
 				return err
 			}
-			im.jobs.put(fileJob{path: child, rel: childRel, st: cst, tree: t, name: name})
+			im.jobs.Put(fileJob{path: child, rel: childRel, st: cst, tree: t, name: name})
 		default:
 			return fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
 		}
@@ -405,7 +443,7 @@ func (im *importer) direntInoReliable(fd int, dev uint64) bool {
 func (im *importer) worker() {
 	defer im.wg.Done()
 	for {
-		j, ok := im.jobs.get()
+		j, ok := im.jobs.Get()
 		if !ok {
 			im.flushOnce.Do(im.flushWhileBusy)
 			return
@@ -461,7 +499,7 @@ func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
 		if h, err := repo.HardlinkHeader(j.path); err == nil {
 			hdr = h
 		} else {
-			c, err := im.r.OpenFile(im.ctx, cached)
+			c, err := im.r.OpenContent(im.ctx, cached)
 			if err != nil {
 				return sum, false, err
 			}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/object"
@@ -122,52 +121,6 @@ func ParseSkipList(data string) map[string]bool {
 		}
 	}
 	return skip
-}
-
-var (
-	tsRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?i:(z|utc|gmt)|([+-])(\d{1,2})(?::?(\d{2}))?)?$`)
-	})
-	unixRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^@([+-]?\d+)(?:[.,]\d+)?$`) })
-)
-
-// ParseTimestamp accepts the --timestamp forms of ostree (gnulib
-// parse_datetime) that matter in practice: "@UNIX", RFC 3339 / ISO 8601
-// with or without a zone, "YYYY-MM-DD HH:MM[:SS] [+ZONE|UTC]", a bare date,
-// and "now". A time without a zone is local time ($TZ), as in ostree.
-func ParseTimestamp(s string, now time.Time) (time.Time, error) {
-	t := strings.TrimSpace(s)
-	if strings.EqualFold(t, "now") {
-		return now, nil
-	}
-	if m := unixRE().FindStringSubmatch(t); m != nil {
-		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("%w: could not parse '%s'", ErrOption, s)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	m := tsRE().FindStringSubmatch(t)
-	if m == nil {
-		return time.Time{}, fmt.Errorf("%w: could not parse '%s'", ErrOption, s)
-	}
-	num := func(i int) int { n, _ := strconv.Atoi(m[i]); return n }
-	loc := time.Local
-	switch {
-	case m[8] != "":
-		loc = time.UTC
-	case m[9] != "":
-		off := num(10)*3600 + num(11)*60
-		if m[9] == "-" {
-			off = -off
-		}
-		loc = time.FixedZone("", off)
-	}
-	y, mo, d, h, mi, sec := num(1), num(2), num(3), num(4), num(5), num(6)
-	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 {
-		return time.Time{}, fmt.Errorf("%w: could not parse '%s'", ErrOption, s)
-	}
-	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc), nil
 }
 
 // ErrBootable is returned when --bootable finds no single kernel.

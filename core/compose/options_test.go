@@ -3,38 +3,9 @@ package compose
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/groveos/grove/core/gvariant"
 )
-
-func TestParseTimestampForms(t *testing.T) {
-	plus1 := time.FixedZone("", 3600)
-	for _, c := range []struct {
-		in   string
-		want time.Time
-	}{
-		{"@0", time.Unix(0, 0)},
-		{"@1234567890", time.Unix(1234567890, 0)},
-		{"2020-01-01T00:00:00Z", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{"2020-01-01T01:00:00+01:00", time.Date(2020, 1, 1, 1, 0, 0, 0, plus1)},
-		{"2020-01-01 01:00:00 +0100", time.Date(2020, 1, 1, 1, 0, 0, 0, plus1)},
-		{"2020-01-01 00:00:00 UTC", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{"2020-01-01 00:00 Z", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{"2020-01-01T00:00:00.75Z", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{"2020-6-7", time.Date(2020, 6, 7, 0, 0, 0, 0, time.Local)},
-	} {
-		got, err := ParseTimestamp(c.in, time.Now())
-		if err != nil || got.Unix() != c.want.Unix() {
-			t.Errorf("ParseTimestamp(%q) = %v, %v; want %v", c.in, got, err, c.want)
-		}
-	}
-	for _, bad := range []string{"", "yesterday-ish", "2020-13-01", "2020-01-01T25:00:00Z", "@x"} {
-		if _, err := ParseTimestamp(bad, time.Now()); err == nil {
-			t.Errorf("ParseTimestamp(%q) accepted", bad)
-		}
-	}
-}
 
 func TestParseStatOverrideDecimalAndOverride(t *testing.T) {
 	add, set, err := ParseStatOverride("+2048 /usr/bin/su\n\n1024 /a b\n=448 /etc/x\n+junk /j\n")

@@ -85,7 +85,7 @@ func modifiedTree(ctx context.Context, tx *repo.Txn, r *repo.Repo, tree, meta oi
 // modifiedFile applies the modifier to one content object; keep is false
 // for a skipped path.
 func modifiedFile(ctx context.Context, tx *repo.Txn, r *repo.Repo, sum oid.Checksum, path string, mod *Modifier) (oid.Checksum, bool, error) {
-	c, err := r.OpenFile(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		return sum, false, fmt.Errorf("compose: %s: %w", path, err)
 	}

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -36,27 +35,12 @@ import (
 // ErrTar reports an unreadable or malformed archive.
 var ErrTar = errors.New("compose: tar")
 
-// TarOptions tune ImportTarWith.
-type TarOptions struct {
-	// AutocreateParents creates missing parent directories
-	// (--tar-autocreate-parents); without it a missing parent is an error.
-	AutocreateParents bool
-	// Root, when set, is imported into (and returned), as successive
-	// --tree options of one commit share ostree's mutable tree: a root
-	// that already has a dirmeta keeps it unless the archive sets one.
-	Root *Tree
-}
-
 // ImportTar reads a tar archive (plain, gzip, xz, zstd or bzip2, detected
 // from its content) into a new Tree as `ostree commit --tree=tar=FILE
 // --tar-autocreate-parents` does, writing content and dirmeta objects into
 // tx. The archive is read once, sequentially.
-func ImportTar(ctx context.Context, tx *repo.Txn, r io.Reader, mod *Modifier, progress func(Progress)) (*Tree, error) {
-	return ImportTarWith(ctx, tx, r, mod, TarOptions{AutocreateParents: true}, progress)
-}
-
-// ImportTarWith is ImportTar with options.
-func ImportTarWith(ctx context.Context, tx *repo.Txn, r io.Reader, mod *Modifier, opts TarOptions, progress func(Progress)) (*Tree, error) {
+func ImportTar(ctx context.Context, tx *repo.Txn, r io.Reader, opts ImportOptions) (*Tree, error) {
+	mod := opts.Modifier
 	if mod == nil {
 		mod = NoModifier()
 	}
@@ -68,7 +52,7 @@ func ImportTarWith(ctx context.Context, tx *repo.Txn, r io.Reader, mod *Modifier
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ti := &tarImporter{
-		ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, opts: opts, progress: progress, cancel: cancel,
+		ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, opts: &opts, cancel: cancel,
 		root:    opts.Root,
 		pending: map[pendKey]*tarJob{},
 		links:   map[string][]deferredLink{},
@@ -99,7 +83,7 @@ func ImportTarWith(ctx context.Context, tx *repo.Txn, r io.Reader, mod *Modifier
 	if err != nil {
 		return nil, err
 	}
-	ti.report()
+	ti.prog.report(ti.opts, true)
 	return ti.root, nil
 }
 
@@ -152,14 +136,13 @@ type deferredLink struct {
 }
 
 type tarImporter struct {
-	ctx      context.Context
-	tx       *repo.Txn
-	r        *repo.Repo
-	mod      *Modifier
-	opts     TarOptions
-	progress func(Progress)
-	cancel   context.CancelFunc
-	prog     struct{ scanned, written, bytes atomic.Int64 }
+	ctx    context.Context
+	tx     *repo.Txn
+	r      *repo.Repo
+	mod    *Modifier
+	opts   *ImportOptions
+	cancel context.CancelFunc
+	prog   counters
 
 	root        *Tree
 	rootHasMeta bool
@@ -185,11 +168,7 @@ func (ti *tarImporter) fail(err error) {
 	ti.errOnce.Do(func() { ti.err = err; ti.cancel() })
 }
 
-func (ti *tarImporter) report() {
-	if ti.progress != nil {
-		ti.progress(Progress{Scanned: ti.prog.scanned.Load(), Written: ti.prog.written.Load(), BytesWritten: ti.prog.bytes.Load()})
-	}
-}
+func (ti *tarImporter) report() { ti.prog.report(ti.opts, false) }
 
 func (ti *tarImporter) worker() {
 	defer ti.wg.Done()
@@ -458,7 +437,7 @@ func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
 	if cur != nil {
 		return cur, nil
 	}
-	if !ti.opts.AutocreateParents {
+	if ti.opts.StrictParents {
 		return nil, fmt.Errorf("%w: tar entry %q: parent directory missing from the archive (use --tar-autocreate-parents)", ErrBadPath, h.Name)
 	}
 	meta := &object.DirMeta{UID: uint32(h.Uid), GID: uint32(h.Gid), Mode: object.ModeDir | 0o755}
@@ -512,7 +491,7 @@ func (ti *tarImporter) finish() error {
 		}
 	}
 	if !ti.rootHasMeta {
-		if !ti.opts.AutocreateParents {
+		if ti.opts.StrictParents {
 			return fmt.Errorf("%w: archive has no root directory entry (use --tar-autocreate-parents)", ErrBadPath)
 		}
 		uid, gid, mode := uint32(0), uint32(0), uint32(object.ModeDir|0o755)

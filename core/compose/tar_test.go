@@ -141,7 +141,7 @@ func crossCheck(t *testing.T, mode repo.Mode, tarball []byte, mf modFlags) (stri
 	}
 	mod := mf.build()
 	sum, gerr := func() (string, error) {
-		root, err := compose.ImportTar(ctx, tx, bytes.NewReader(tarball), mod, nil)
+		root, err := compose.ImportTar(ctx, tx, bytes.NewReader(tarball), compose.ImportOptions{Modifier: mod})
 		if err != nil {
 			return "", err
 		}
@@ -443,7 +443,7 @@ func TestImportTarRefusesBadEntries(t *testing.T) {
 				var err error
 				if tc.noOstree {
 					tx, _ := r.Begin(context.Background())
-					_, err = compose.ImportTar(context.Background(), tx, bytes.NewReader(tc.data), nil, nil)
+					_, err = compose.ImportTar(context.Background(), tx, bytes.NewReader(tc.data), compose.ImportOptions{})
 					tx.Abort()
 				} else {
 					_, err = crossCheck(t, mode, tc.data, plainMod)
@@ -457,7 +457,7 @@ func TestImportTarRefusesBadEntries(t *testing.T) {
 				// An aborted import leaves the repository as it was.
 				ctx := context.Background()
 				tx, _ := r.Begin(ctx)
-				if _, err := compose.ImportTar(ctx, tx, bytes.NewReader(tc.data), nil, nil); err == nil {
+				if _, err := compose.ImportTar(ctx, tx, bytes.NewReader(tc.data), compose.ImportOptions{}); err == nil {
 					t.Fatal("second import succeeded")
 				}
 				if err := tx.Abort(); err != nil {
@@ -510,11 +510,11 @@ func TestImportTarSameRootAsImportDir(t *testing.T) {
 			}
 			defer tx.Abort()
 			mod := func() *compose.Modifier { m := compose.NoModifier(); m.SkipXattrs = true; return m }
-			fromDir, err := compose.ImportDir(ctx, tx, src, mod(), nil)
+			fromDir, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{Modifier: mod()})
 			if err != nil {
 				t.Fatal(err)
 			}
-			fromTar, err := compose.ImportTar(ctx, tx, bytes.NewReader(data), mod(), nil)
+			fromTar, err := compose.ImportTar(ctx, tx, bytes.NewReader(data), compose.ImportOptions{Modifier: mod()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -568,11 +568,11 @@ func TestImportTarIntoExistingTreeMatchesOstree(t *testing.T) {
 			defer tx.Abort()
 			mod := compose.NoModifier()
 			mod.SkipXattrs = true
-			root, err := compose.ImportDir(ctx, tx, src, mod, nil)
+			root, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{Modifier: mod})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := compose.ImportTarWith(ctx, tx, bytes.NewReader(tc.data), mod, compose.TarOptions{AutocreateParents: true, Root: root}, nil)
+			got, err := compose.ImportTar(ctx, tx, bytes.NewReader(tc.data), compose.ImportOptions{Modifier: mod, Root: root})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -595,7 +595,7 @@ func TestImportTarWithoutAutocreateRefusesMissingParents(t *testing.T) {
 		mkTar(t, tar.FormatPAX, ent{name: "a", mode: 0o644}),
 	} {
 		tx, _ := r.Begin(ctx)
-		_, err := compose.ImportTarWith(ctx, tx, bytes.NewReader(data), nil, compose.TarOptions{}, nil)
+		_, err := compose.ImportTar(ctx, tx, bytes.NewReader(data), compose.ImportOptions{StrictParents: true})
 		tx.Abort()
 		if !errors.Is(err, compose.ErrBadPath) {
 			t.Errorf("error = %v, want ErrBadPath", err)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/traverse"
 )
@@ -95,24 +96,14 @@ func joinSums(cs []oid.Checksum) string {
 	return strings.Join(s, ", ")
 }
 
-// Phase is a step of Run, reported through Options.Progress.
-type Phase int
-
-// Phases in the order Run goes through them.
+// Phases of Run, in order, as progress.Event.Phase.
 const (
-	PhaseRefs Phase = iota
-	PhaseCollectionRefs
-	PhaseCommits
-	PhaseObjects // Commits holds the number of commits verified
-	PhaseObject  // one object checked: Done of Total
+	PhaseRefs           = "validating refs"
+	PhaseCollectionRefs = "validating refs in collections"
+	PhaseCommits        = "enumerating commits"
+	PhaseObjects        = "verifying commits" // Total: the commits to verify
+	PhaseObject         = "verifying objects" // one event per object: Done of Total
 )
-
-// Progress reports what Run is doing.
-type Progress struct {
-	Phase       Phase
-	Commits     int
-	Done, Total int
-}
 
 // Options tune Run.
 type Options struct {
@@ -122,7 +113,7 @@ type Options struct {
 	// Delete removes corrupt objects (and marks their commits partial).
 	Delete bool
 	// Progress, when set, is called from one goroutine at a time.
-	Progress func(Progress)
+	Progress progress.Func
 	// Workers bounds parallel verification (default GOMAXPROCS).
 	Workers int
 
@@ -171,15 +162,11 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
-	progress := func(p Progress) {
-		if opts.Progress != nil {
-			opts.Progress(p)
-		}
-	}
+	report := opts.Progress.Report
 	res := &Result{}
 	stopOnCorrupt := !opts.All && !opts.Delete
 
-	progress(Progress{Phase: PhaseRefs})
+	report(progress.Event{Phase: PhaseRefs})
 	refs, err := r.ListRefs(ctx)
 	if err != nil {
 		return nil, err
@@ -207,20 +194,12 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 			}
 		}
 	}
-	progress(Progress{Phase: PhaseCollectionRefs})
+	report(progress.Event{Phase: PhaseCollectionRefs})
 
-	progress(Progress{Phase: PhaseCommits})
-	all, ok := listCommits(r)
-	if !ok {
-		all = nil
-		if err := r.ListObjects(ctx, func(n oid.ObjectName) error {
-			if n.Type == oid.Commit {
-				all = append(all, n.Checksum)
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
+	report(progress.Event{Phase: PhaseCommits})
+	all, err := r.ListObjectsOfType(ctx, oid.Commit)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return string(all[i][:]) < string(all[j][:]) })
 	var complete []oid.Checksum
@@ -249,40 +228,40 @@ func Run(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 		roots = append(roots, [2]oid.Checksum{commit.RootTree, commit.RootMeta})
 	}
 	res.Commits = len(complete)
-	progress(Progress{Phase: PhaseObjects, Commits: len(complete)})
+	report(progress.Event{Phase: PhaseObjects, Total: int64(len(complete))})
 
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	n, found, err := walk(ctx, r, complete, roots, workers, stopOnCorrupt, !opts.noFastPaths, progress)
+	n, found, err := walk(ctx, r, complete, roots, workers, stopOnCorrupt, !opts.noFastPaths, report)
 	if err != nil {
 		return nil, err
 	}
 	res.Objects = n
-	if err := report(ctx, r, complete, found, opts, stopOnCorrupt, res); err != nil {
+	if err := collect(ctx, r, complete, found, opts, stopOnCorrupt, res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// report records problems (in name order) like ostree reports them: each
+// collect records problems (in name order) like ostree reports them: each
 // names the commits that reach the object; a corrupt object stops the run
 // unless --all or --delete; missing and deleted objects make their
 // commits partial.
-func report(ctx context.Context, r *repo.Repo, complete []oid.Checksum, found []problem,
+func collect(ctx context.Context, r *repo.Repo, complete []oid.Checksum, found []problem,
 	opts Options, stopOnCorrupt bool, res *Result) error {
 	var set *traverse.Set
 	partial := map[oid.Checksum]bool{}
 	for _, p := range found {
-		perr, name := p.err, p.name
+		perr, name := p.Err, p.Name
 		var commits []oid.Checksum
 		if name.Type != oid.Commit {
 			// Referrers are only needed for problems: walk again, this
 			// time recording them.
 			if set == nil {
 				var err error
-				set, err = traverse.ReachableSet(ctx, fastLoader{r}, complete, 0, traverse.Options{Parents: true, Tolerant: true})
+				set, err = traverse.ReachableSet(ctx, r, complete, 0, traverse.Options{Parents: true, Tolerant: true})
 				if err != nil {
 					return err
 				}
@@ -348,7 +327,7 @@ func Object(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
 	if name.Type == oid.File {
 		return checkContent(ctx, r, name)
 	}
-	b, err := r.ReadMetaFast(ctx, name.Type, name.Checksum)
+	b, err := r.ReadMeta(ctx, name.Type, name.Checksum)
 	if errors.Is(err, repo.ErrNotFound) {
 		return &MissingError{Name: name}
 	}
@@ -381,7 +360,7 @@ func Object(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
 }
 
 func checkContent(ctx context.Context, r *repo.Repo, name oid.ObjectName) error {
-	c, err := r.OpenFileFast(ctx, name.Checksum)
+	c, err := r.OpenContent(ctx, name.Checksum)
 	if errors.Is(err, repo.ErrNotFound) {
 		return &MissingError{Name: name}
 	}
@@ -425,12 +404,4 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-// fastLoader reads dirtrees for the reachability walk through raw
-// descriptors (repo.LoadDirTreeFast).
-type fastLoader struct{ *repo.Repo }
-
-func (l fastLoader) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
-	return l.Repo.LoadDirTreeFast(ctx, sum)
 }

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,7 +57,7 @@ func newRepo(t *testing.T, mode string, byOstree bool) (string, oid.Checksum) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, err := compose.ImportDir(ctx, tx, src, nil, nil)
+		root, err := compose.ImportDir(ctx, tx, src, compose.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +158,7 @@ func corruptMsg(c oid.Checksum, name oid.ObjectName, actual oid.Checksum) string
 // contentActual hashes a content object the way package repo reads it.
 func contentActual(t *testing.T, r *repo.Repo, name oid.ObjectName) oid.Checksum {
 	t.Helper()
-	c, err := r.OpenFile(context.Background(), name.Checksum)
+	c, err := r.OpenContent(context.Background(), name.Checksum)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +180,7 @@ func alterPayload(path string) fix {
 		name := lookup(t, r, c, path)
 		p := r.ObjectPath(name)
 		if r.Mode() == repo.ModeArchive {
-			old, err := r.OpenFile(context.Background(), name.Checksum)
+			old, err := r.OpenContent(context.Background(), name.Checksum)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +234,7 @@ func truncate(path string, size int64) fix {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		f, err := r.OpenFile(ctx, name.Checksum)
+		f, err := r.OpenContent(ctx, name.Checksum)
 		if err == nil {
 			_, err = io.Copy(io.Discard, f)
 			f.Close()
@@ -258,7 +257,7 @@ func flipContent(path string) fix {
 		}
 		b[len(b)/2] ^= 0x40
 		writeKeepingXattrs(t, p, b)
-		f, err := r.OpenFile(context.Background(), name.Checksum)
+		f, err := r.OpenContent(context.Background(), name.Checksum)
 		if err == nil {
 			_, err = io.Copy(io.Discard, f)
 			f.Close()
@@ -557,35 +556,6 @@ func TestRunParallelReportsLikeSerial(t *testing.T) {
 	}
 }
 
-func TestListCommitsMatchesListObjects(t *testing.T) {
-	repotest.NeedOstree(t)
-	p, _ := newRepo(t, "bare-user", true)
-	src := filepath.Join(t.TempDir(), "s")
-	repotest.WriteFile(t, src+"/a", "a", 0o644)
-	for i := range 5 {
-		repotest.WriteFile(t, src+"/a", strconv.Itoa(i), 0o644)
-		repotest.Ostree(t, "commit", "--repo="+p, "-b", "other", "-s", "s", "--tree=dir="+src)
-	}
-	r := openRepo(t, p)
-	var want []oid.Checksum
-	r.ListObjects(context.Background(), func(n oid.ObjectName) error {
-		if n.Type == oid.Commit {
-			want = append(want, n.Checksum)
-		}
-		return nil
-	})
-	got, ok := listCommits(r)
-	sortSums(got)
-	sortSums(want)
-	if !ok || fmt.Sprint(got) != fmt.Sprint(want) || len(got) != 6 {
-		t.Errorf("listCommits %v %v, ListObjects %v", ok, got, want)
-	}
-}
-
-func sortSums(s []oid.Checksum) {
-	sort.Slice(s, func(i, j int) bool { return string(s[i][:]) < string(s[j][:]) })
-}
-
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
 
 // A .filez that shrinks after it was sized is mapped past its end: the
@@ -602,13 +572,13 @@ func TestArchiveFastPathSurvivesShrunkMapping(t *testing.T) {
 	fs := newFastStore(r, true)
 	defer fs.close()
 	ck := fs.newWorker()
-	if !ck.archive(name, st.Size()) {
+	if !ck.fastContent(name, st.Size()) {
 		t.Fatal("sound object refused")
 	}
 	if err := os.Truncate(r.ObjectPath(name), 4096); err != nil {
 		t.Fatal(err)
 	}
-	if ck.archive(name, st.Size()) {
+	if ck.fastContent(name, st.Size()) {
 		t.Fatal("shrunk object accepted")
 	}
 }

@@ -70,7 +70,7 @@ func dirEntry(ctx context.Context, r *repo.Repo, path, name string, tree, meta o
 
 func fileEntry(ctx context.Context, r *repo.Repo, path, name string, sum oid.Checksum) (*Entry, error) {
 	// Only the header is needed: the fast path reuses pooled inflaters.
-	c, err := r.OpenFileFast(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func OpenPath(ctx context.Context, r *repo.Repo, root *Entry, path string) (io.R
 			return nil, &PathError{e.Path, ErrIsDir}
 		}
 		if !e.IsSymlink() {
-			c, err := r.OpenFile(ctx, e.Checksum)
+			c, err := r.OpenContent(ctx, e.Checksum)
 			if err != nil {
 				return nil, err
 			}

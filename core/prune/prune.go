@@ -96,11 +96,11 @@ func Prune(ctx context.Context, r *repo.Repo, opts Options) (*Result, error) {
 		if n.Type == oid.PayloadLink && payloadTargetReachable(r, n, reachable) {
 			continue
 		}
-		st, err := os.Lstat(r.ObjectPath(n))
+		size, err := r.StoredSize(ctx, n)
 		if err != nil {
 			return nil, fmt.Errorf("prune: querying object %s: %w", n, err)
 		}
-		res.Freed += uint64(st.Size())
+		res.Freed += uint64(size)
 		res.Pruned++
 		res.Deleted = append(res.Deleted, n)
 		if opts.NoPrune {
@@ -220,14 +220,7 @@ func keepYounger(ctx context.Context, r *repo.Repo, tip oid.Checksum, t time.Tim
 // (ostree also compares the target's size with the link threshold; a link
 // only exists when the file was above it).
 func payloadTargetReachable(r *repo.Repo, n oid.ObjectName, reachable map[oid.ObjectName]bool) bool {
-	target, err := os.Readlink(r.ObjectPath(n))
-	if err != nil {
-		return false
-	}
-	// ../XX/REST.file
-	dir, base := filepath.Split(target)
-	hex := filepath.Base(filepath.Clean(dir)) + strings.TrimSuffix(base, ".file")
-	sum, err := oid.Parse(hex)
+	sum, err := r.PayloadLinkTarget(n)
 	return err == nil && reachable[oid.ObjectName{Checksum: sum, Type: oid.File}]
 }
 

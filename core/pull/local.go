@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -62,7 +63,7 @@ type puller struct {
 	tx       *repo.Txn
 	opts     LocalOptions
 	seen     map[oid.ObjectName]bool
-	jobs     jobQueue
+	jobs     *workq.Queue[job]
 	prog     struct{ meta, content, scanned, bytes atomic.Int64 }
 	commits  int
 	errOnce  sync.Once
@@ -112,7 +113,7 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 	defer cancel()
 	p := &puller{src: src, dst: dst, tx: tx, opts: opts, seen: map[oid.ObjectName]bool{}, cancel: cancel}
 	n := runtime.GOMAXPROCS(0)
-	p.jobs.init()
+	p.jobs = newJobQueue()
 	var wg sync.WaitGroup
 	var inFlight atomic.Int64 // size hints of the objects being written
 	var flushOnce sync.Once
@@ -123,7 +124,7 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 		go func() {
 			defer wg.Done()
 			for {
-				j, ok := p.jobs.get()
+				j, ok := p.jobs.Get()
 				if !ok {
 					// Objects still being written by the others: sync
 					// and move in what is done meanwhile.
@@ -158,7 +159,7 @@ func Local(ctx context.Context, dst, src *repo.Repo, opts LocalOptions) (*Result
 			break
 		}
 	}
-	p.jobs.close()
+	p.jobs.Close()
 	wg.Wait()
 	if p.err != nil {
 		walkErr = p.err // the first failure, not the cancellation it caused
@@ -226,7 +227,7 @@ func (p *puller) report() {
 // meta copies one metadata object, verifying its checksum and structure,
 // and returns its bytes.
 func (p *puller) meta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
-	b, err := p.src.ReadMetaFast(ctx, typ, sum)
+	b, err := p.src.ReadMeta(ctx, typ, sum)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
@@ -347,7 +348,7 @@ func (p *puller) tree(ctx context.Context, sum oid.Checksum) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p.jobs.put(f.Checksum, p.sizeHint(fn))
+		p.jobs.Put(job{f.Checksum, p.sizeHint(ctx, fn)})
 	}
 	for _, d := range dt.Dirs {
 		mn := oid.ObjectName{Checksum: d.Meta, Type: oid.DirMeta}
@@ -370,17 +371,17 @@ func (p *puller) content(ctx context.Context, sum oid.Checksum) error {
 	if ok, err := p.tx.Has(ctx, name); err != nil || ok {
 		return err
 	}
-	if !p.opts.Untrusted && p.src.Mode() == p.dst.Mode() {
-		// Same storage format and a trusted source: the loose file can be
-		// copied (or linked) as it is.
-		if ok, err := p.tx.AdoptLoose(ctx, name, p.src.ObjectPath(name)); err != nil || ok {
+	if !p.opts.Untrusted {
+		// A trusted source of the same storage format: the loose file can
+		// be copied (or linked) as it is.
+		if ok, err := p.tx.AdoptFrom(ctx, p.src, name); err != nil || ok {
 			if ok {
 				p.prog.content.Add(1)
 			}
 			return err
 		}
 	}
-	c, err := p.src.OpenFileFast(ctx, sum)
+	c, err := p.src.OpenContent(ctx, sum)
 	if err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}

@@ -26,7 +26,7 @@ func commitTree(t *testing.T, r *repo.Repo, dir, branch string, n int) oid.Check
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, dir, compose.NoModifier(), nil)
+	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{Modifier: compose.NoModifier()})
 	if err != nil {
 		t.Fatal(err)
 	}

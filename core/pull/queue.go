@@ -1,77 +1,29 @@
 package pull
 
 import (
-	"container/heap"
-	"sync"
+	"context"
 
+	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/oid"
-	"golang.org/x/sys/unix"
 )
 
-// jobQueue hands content objects to the workers largest first: the walk
-// queues faster than objects are compressed, so the big files start early
-// instead of being the single-threaded tail of the pull. It is unbounded
-// (a few dozen bytes per object), so the walk never waits.
-type jobQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	h      jobHeap
-	closed bool
-}
-
+// job is a content object to copy and its size hint: the workers take
+// the largest first, since the walk queues faster than objects are
+// compressed and the big files should start early instead of being the
+// single-threaded tail of the pull.
 type job struct {
 	sum  oid.Checksum
 	size int64
 }
 
-type jobHeap []job
-
-func (h jobHeap) Len() int           { return len(h) }
-func (h jobHeap) Less(i, j int) bool { return h[i].size > h[j].size }
-func (h jobHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *jobHeap) Push(x any)        { *h = append(*h, x.(job)) }
-func (h *jobHeap) Pop() any {
-	old := *h
-	j := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return j
-}
-
-func (q *jobQueue) init() { q.cond = sync.NewCond(&q.mu) }
-
-func (q *jobQueue) put(sum oid.Checksum, size int64) {
-	q.mu.Lock()
-	heap.Push(&q.h, job{sum, size})
-	q.mu.Unlock()
-	q.cond.Signal()
-}
-
-// get returns the largest queued object; false once closed and drained.
-func (q *jobQueue) get() (job, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for len(q.h) == 0 && !q.closed {
-		q.cond.Wait()
-	}
-	if len(q.h) == 0 {
-		return job{}, false
-	}
-	return heap.Pop(&q.h).(job), true
-}
-
-func (q *jobQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.cond.Broadcast()
-}
+func newJobQueue() *workq.Queue[job] { return workq.NewQueue(func(j job) int64 { return j.size }) }
 
 // sizeHint is the size of the source's loose object (compressed for
 // archive sources, which is as good for ordering); 0 when unknown.
-func (p *puller) sizeHint(name oid.ObjectName) int64 {
-	var st unix.Stat_t
-	if unix.Lstat(p.src.ObjectPath(name), &st) != nil {
+func (p *puller) sizeHint(ctx context.Context, name oid.ObjectName) int64 {
+	size, err := p.src.StoredSize(ctx, name)
+	if err != nil {
 		return 0
 	}
-	return st.Size
+	return size
 }

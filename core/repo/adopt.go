@@ -11,11 +11,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// AdoptLoose stages a loose object file from another repository of the
-// same mode, by hardlink when both are on one filesystem, else by copy for
-// archive objects (whose files carry everything). It reports false when
-// neither is possible, and the caller must import the object by content.
-func (tx *Txn) AdoptLoose(ctx context.Context, name oid.ObjectName, src string) (bool, error) {
+// AdoptFrom stages an object of another repository of the same mode as it
+// is stored there, by hardlink when both are on one filesystem, else by
+// copy for archive objects (whose files carry everything), without
+// verifying it: it is for trusted sources. It reports false when neither
+// is possible (other modes, other filesystems, the object only in src's
+// parent), and the caller must import the object by content.
+func (tx *Txn) AdoptFrom(ctx context.Context, from *Repo, name oid.ObjectName) (bool, error) {
+	if from.mode != tx.r.mode {
+		return false, nil
+	}
+	src := from.ObjectPath(name)
 	dst := tx.stagePath(name)
 	err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, 0)
 	switch {
@@ -27,7 +33,7 @@ func (tx *Txn) AdoptLoose(ctx context.Context, name oid.ObjectName, src string) 
 	case errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM):
 		return false, nil
 	case errors.Is(err, os.ErrNotExist):
-		return false, fmt.Errorf("%w: %s", ErrNotFound, name)
+		return false, nil
 	default:
 		return false, fmt.Errorf("repo: adopt %s: %w", name, err)
 	}

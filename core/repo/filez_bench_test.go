@@ -85,7 +85,7 @@ func BenchmarkArchiveRead(b *testing.B) {
 }
 
 func readAll(b *testing.B, ctx context.Context, r *repo.Repo, sum oid.Checksum) {
-	c, err := r.OpenFile(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		b.Fatal(err)
 	}

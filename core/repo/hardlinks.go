@@ -2,12 +2,9 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
@@ -57,179 +54,98 @@ type scanned struct {
 	sum oid.Checksum
 }
 
+// hardlinkScan is one scan goroutine's findings, kept in chunks so that
+// nothing found is ever copied while growing.
+type hardlinkScan struct {
+	chunks [][]scanned
+	found  []scanned
+	meta   []oid.ObjectName
+}
+
 func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName)) (map[DevIno]oid.Checksum, error) {
 	if r.mode == ModeArchive {
 		return map[DevIno]oid.Checksum{}, nil
 	}
 	root := filepath.Join(r.path, "objects")
-	rfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("repo: scan hardlinks: %w", err)
-	}
-	defer unix.Close(rfd)
 	var rst unix.Stat_t
-	if err := unix.Fstat(rfd, &rst); err != nil {
+	if err := unix.Stat(root, &rst); err != nil {
 		return nil, fmt.Errorf("repo: scan hardlinks: %w", err)
 	}
-	reliable := fsutil.DirentInoReliable(rfd)
-	var subs []string
-	err = fsutil.ReadDirents(rfd, func(d fsutil.Dirent) error {
-		if len(d.Name) == 2 {
-			subs = append(subs, d.Name)
+	reliable := direntInoReliable(root)
+	// Where the filesystem allows, the inode numbers come from getdents
+	// itself: a stat per object (what dominated a --link-checkout-speedup
+	// commit) tells nothing new.
+	var per [8]hardlinkScan
+	workers, err := r.scanLoose(ctx, func(e *looseEntry) error {
+		sum, typ, ok := parseLooseName(e.sub, e.name)
+		if !ok {
+			return nil
 		}
+		w := &per[e.worker]
+		switch typ {
+		case oid.DirTree, oid.DirMeta:
+			if metaSeen != nil && (e.typ == unix.DT_REG || e.typ == unix.DT_UNKNOWN) {
+				w.meta = append(w.meta, oid.ObjectName{Checksum: sum, Type: typ})
+			}
+			return nil
+		case oid.File:
+		default:
+			return nil
+		}
+		dev, ino := rst.Dev, e.ino
+		if e.typ != unix.DT_REG || !reliable {
+			if e.typ != unix.DT_UNKNOWN && e.typ != unix.DT_REG {
+				return nil
+			}
+			var st unix.Stat_t
+			if unix.Fstatat(e.dirfd, string(e.name), &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+				return nil
+			}
+			dev, ino = st.Dev, st.Ino
+		}
+		if len(w.found) == cap(w.found) {
+			if len(w.found) > 0 {
+				w.chunks = append(w.chunks, w.found)
+			}
+			w.found = make([]scanned, 0, 1024)
+		}
+		w.found = append(w.found, scanned{DevIno{dev, ino}, sum})
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("repo: scan hardlinks: %s: %w", root, err)
-	}
-
-	// Fan-out directories are listed on every core. Where the filesystem
-	// allows, the inode numbers come from getdents itself: a stat per
-	// object (what dominated a --link-checkout-speedup commit) tells
-	// nothing new.
-	scanDir := func(sub string, chunks *[][]scanned, found []scanned, meta []oid.ObjectName) ([]scanned, []oid.ObjectName, error) {
-		fd, err := unix.Openat(rfd, sub, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-		if err != nil {
-			return found, meta, fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
-		}
-		defer unix.Close(fd)
-		err = fsutil.ReadDirentsRaw(fd, func(name []byte, ino uint64, typ uint8) error {
-			sum, ext, ok := parseLoose(sub, name)
-			if !ok {
-				return nil
-			}
-			switch ext {
-			case "dirtree", "dirmeta":
-				if metaSeen != nil && (typ == unix.DT_REG || typ == unix.DT_UNKNOWN) {
-					t := oid.DirTree
-					if ext == "dirmeta" {
-						t = oid.DirMeta
-					}
-					meta = append(meta, oid.ObjectName{Checksum: sum, Type: t})
-				}
-				return nil
-			case "file":
-			default:
-				return nil
-			}
-			dev := rst.Dev
-			if typ != unix.DT_REG || !reliable {
-				if typ != unix.DT_UNKNOWN && typ != unix.DT_REG {
-					return nil
-				}
-				var st unix.Stat_t
-				if unix.Fstatat(fd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-					return nil
-				}
-				dev, ino = st.Dev, st.Ino
-			}
-			if len(found) == cap(found) { // chunks: no copying of what was found
-				*chunks = append(*chunks, found)
-				found = make([]scanned, 0, 1024)
-			}
-			found = append(found, scanned{DevIno{dev, ino}, sum})
-			return nil
-		})
-		if err != nil {
-			err = fmt.Errorf("repo: scan hardlinks: %s/%s: %w", root, sub, err)
-		}
-		return found, meta, err
-	}
-	workers := min(runtime.GOMAXPROCS(0), 8)
-	results := make([][][]scanned, workers)
-	errs := make([]error, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			var chunks [][]scanned
-			found := make([]scanned, 0, 1024)
-			var meta []oid.ObjectName
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(subs) {
-					break
-				}
-				if errs[w] = ctx.Err(); errs[w] != nil {
-					next.Store(int64(len(subs))) // stop the others too
-					return
-				}
-				if found, meta, errs[w] = scanDir(subs[i], &chunks, found, meta); errs[w] != nil {
-					next.Store(int64(len(subs)))
-					return
-				}
-			}
-			results[w] = append(chunks, found)
-			if metaSeen != nil {
-				metaSeen(meta)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("repo: scan hardlinks: %w", err)
 	}
 	n := 0
-	for _, chunks := range results {
-		for _, c := range chunks {
+	for i := range per[:workers] {
+		w := &per[i]
+		w.chunks = append(w.chunks, w.found)
+		for _, c := range w.chunks {
 			n += len(c)
 		}
 	}
 	out := make(map[DevIno]oid.Checksum, n)
-	for _, chunks := range results {
-		for _, c := range chunks {
+	for _, w := range per[:workers] {
+		for _, c := range w.chunks {
 			for _, e := range c {
 				out[e.key] = e.sum
 			}
+		}
+		if metaSeen != nil {
+			metaSeen(w.meta)
 		}
 	}
 	return out, nil
 }
 
-// unhex maps a lowercase hex digit to its value, anything else to 0xff.
-var unhex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
+// direntInoReliable reports whether getdents' d_ino equals st_ino for the
+// files under dir.
+func direntInoReliable(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
 	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c - '0')
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = byte(c - 'a' + 10)
-	}
-	return t
-}()
-
-// parseLoose names the object whose loose file in objects/sub is name
-// ("<62 hex>.<ext>"); ext is one of file, dirtree, dirmeta, else "".
-func parseLoose(sub string, name []byte) (sum oid.Checksum, ext string, ok bool) {
-	const n = 2*oid.Size - 2
-	if len(name) < n+2 || name[n] != '.' {
-		return sum, "", false
-	}
-	switch string(name[n+1:]) {
-	case "file":
-		ext = "file"
-	case "dirtree":
-		ext = "dirtree"
-	case "dirmeta":
-		ext = "dirmeta"
-	default:
-		return sum, "", false
-	}
-	hi, lo := unhex[sub[0]], unhex[sub[1]]
-	if hi|lo > 0xf {
-		return sum, "", false
-	}
-	sum[0] = hi<<4 | lo
-	for i := 1; i < oid.Size; i++ {
-		hi, lo := unhex[name[2*i-2]], unhex[name[2*i-1]]
-		if hi|lo > 0xf {
-			return sum, "", false
-		}
-		sum[i] = hi<<4 | lo
-	}
-	return sum, ext, true
+	defer unix.Close(fd)
+	return fsutil.DirentInoReliable(fd)
 }
 
 // HardlinkHeader reads the header of the bare-user object that path is a

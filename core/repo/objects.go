@@ -19,6 +19,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ObjectReader is read access to a store of objects: this package's
+// repositories, and what pull and delta read from (a remote over HTTP, a
+// static delta). Metadata comes as raw, unverified bytes; content as its
+// header and a payload stream. Missing objects are ErrNotFound. Fast
+// paths that only a local repository has (hardlinking, raw descriptors)
+// are on *Repo and ObjectDir, found by type assertion.
+type ObjectReader interface {
+	HasObject(ctx context.Context, name oid.ObjectName) (bool, error)
+	ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error)
+	OpenContent(ctx context.Context, sum oid.Checksum) (*Content, error)
+}
+
+var _ ObjectReader = (*Repo)(nil)
+
 // ostreeMetaXattr holds a bare-user object's real uid, gid, mode and xattrs.
 const ostreeMetaXattr = "user.ostreemeta"
 
@@ -33,7 +47,11 @@ func (r *Repo) objectRel(name oid.ObjectName) string {
 	return hex[:2] + "/" + hex[2:] + "." + ext
 }
 
-// ObjectPath is the loose file of name in this repository (it may not exist).
+// ObjectPath is the loose file of name in this repository (it may not
+// exist). It is for tests that damage objects on purpose and for
+// diagnostics: engine code outside this package reads and writes objects
+// through Repo's readers, ObjectDir and Txn, never by path (archtest
+// holds it to that).
 func (r *Repo) ObjectPath(name oid.ObjectName) string {
 	return filepath.Join(r.path, "objects", r.objectRel(name))
 }
@@ -54,8 +72,14 @@ func (r *Repo) HasObject(ctx context.Context, name oid.ObjectName) (bool, error)
 }
 
 // ReadMeta returns a metadata object's raw bytes without verifying them.
+// It reads through a raw descriptor (open, fstat, read, close: half the
+// system calls of os.ReadFile); anything unusual (missing, a parent
+// repository, errors) goes the general way, whose errors are reported.
 func (r *Repo) ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
 	name := oid.ObjectName{Checksum: sum, Type: typ}
+	if b, ok := r.readMetaRaw(name); ok {
+		return b, nil
+	}
 	b, err := os.ReadFile(r.ObjectPath(name))
 	if err == nil {
 		return b, nil
@@ -127,23 +151,24 @@ func (r *Repo) LoadCommitMeta(ctx context.Context, commit oid.Checksum) ([]gvari
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
-// Content is an open content object.
+// Content is an open content object: its header and its payload. The
+// payload of a bare regular file also implements io.ReaderAt (random
+// access) and, in bare-user repositories, FD() int (a raw descriptor, e.g.
+// for copy_file_range).
 type Content struct {
 	Header *object.FileHeader
 	Size   int64 // payload size; 0 for symlinks
-	// Path is the loose object file in bare modes (for hardlinking); empty
-	// for archive repositories.
-	Path string
 	io.ReadCloser
 }
 
-// OpenFile opens a content object: its header and a reader for its payload.
-func (r *Repo) OpenFile(ctx context.Context, sum oid.Checksum) (*Content, error) {
+// openContentSlow opens a content object with plain os calls; OpenContent
+// comes here whenever its fast paths give up, so errors are these.
+func (r *Repo) openContentSlow(ctx context.Context, sum oid.Checksum) (*Content, error) {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
 	c, err := r.openFile(name)
 	if err != nil && isNotExist(err) {
 		if r.parent != nil {
-			return r.parent.OpenFile(ctx, sum)
+			return r.parent.OpenContent(ctx, sum)
 		}
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
@@ -226,7 +251,7 @@ func (r *Repo) openFile(name oid.ObjectName) (*Content, error) {
 				return nil, err
 			}
 			hdr.SymlinkTarget = t
-			return &Content{Header: hdr, Path: path, ReadCloser: emptyReader{}}, nil
+			return &Content{Header: hdr, ReadCloser: emptyReader{}}, nil
 		}
 		return openRegular(path, hdr)
 	}
@@ -242,7 +267,7 @@ func openRegular(path string, hdr *object.FileHeader) (*Content, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Content{Header: hdr, Size: st.Size(), Path: path, ReadCloser: f}, nil
+	return &Content{Header: hdr, Size: st.Size(), ReadCloser: f}, nil
 }
 
 // inflater reads a .filez payload and insists on exactly the declared size.
@@ -316,47 +341,32 @@ func marshalUserMeta(h *object.FileHeader) []byte {
 	return (&object.DirMeta{UID: h.UID, GID: h.GID, Mode: h.Mode, Xattrs: h.Xattrs}).Marshal()
 }
 
-// ListObjects calls fn for every loose object in this repository (not its
-// parent), in directory order.
-func (r *Repo) ListObjects(ctx context.Context, fn func(oid.ObjectName) error) error {
-	root := filepath.Join(r.path, "objects")
-	dirs, err := os.ReadDir(root)
+// StoredSize is the size an object takes in this repository (or its
+// parent): its loose file's size, so compressed for archive content.
+func (r *Repo) StoredSize(ctx context.Context, name oid.ObjectName) (int64, error) {
+	st, err := os.Lstat(r.ObjectPath(name))
+	if err == nil {
+		return st.Size(), nil
+	}
+	if isNotExist(err) && r.parent != nil {
+		return r.parent.StoredSize(ctx, name)
+	}
+	if isNotExist(err) {
+		return 0, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	return 0, err
+}
+
+// PayloadLinkTarget is the content object a payload link (a bare
+// repository's reflink index, objects/XX/REST.payload-link) points at.
+func (r *Repo) PayloadLinkTarget(name oid.ObjectName) (oid.Checksum, error) {
+	target, err := os.Readlink(r.ObjectPath(name))
 	if err != nil {
-		return fmt.Errorf("repo: list objects: %w", err)
+		return oid.Checksum{}, err
 	}
-	for _, d := range dirs {
-		if len(d.Name()) != 2 || !d.IsDir() {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		ents, err := os.ReadDir(filepath.Join(root, d.Name()))
-		if err != nil {
-			return fmt.Errorf("repo: list objects: %w", err)
-		}
-		for _, e := range ents {
-			base, ext, ok := strings.Cut(e.Name(), ".")
-			if !ok || len(base) != 62 {
-				continue
-			}
-			if ext == "filez" {
-				ext = "file"
-			}
-			sum, err := oid.Parse(d.Name() + base)
-			if err != nil {
-				continue
-			}
-			typ, err := oid.ParseObjectType(ext)
-			if err != nil {
-				continue
-			}
-			if err := fn(oid.ObjectName{Checksum: sum, Type: typ}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	// ../XX/REST.file
+	dir, base := filepath.Split(target)
+	return oid.Parse(filepath.Base(filepath.Clean(dir)) + strings.TrimSuffix(base, ".file"))
 }
 
 // DeleteObject removes a loose object (prune, fsck --delete).

@@ -15,14 +15,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// OpenFileFast is OpenFile for bulk readers (checkout, fsck, pull): archive
-// and bare-user objects are opened as raw descriptors (no os.File, so no
-// fcntl and epoll registration per object) and archive payloads are
-// inflated by pooled readers, returned to the pool on Close. The payload
-// reader of an archive or bare-user object implements FD() int only for
-// bare-user regular files. Whenever anything looks unusual the call falls
-// back to OpenFile, so errors are exactly OpenFile's.
-func (r *Repo) OpenFileFast(ctx context.Context, sum oid.Checksum) (*Content, error) {
+// OpenContent opens a content object: its header and a reader for its
+// payload, which the caller closes. Archive and bare-user objects are
+// opened as raw descriptors (no os.File, so no fcntl and epoll
+// registration per object) and archive payloads are inflated by pooled
+// readers, returned to the pool on Close. Whenever anything looks unusual
+// the call goes the general way, whose errors are the ones returned.
+func (r *Repo) OpenContent(ctx context.Context, sum oid.Checksum) (*Content, error) {
 	var c *Content
 	switch r.mode {
 	case ModeArchive:
@@ -33,7 +32,7 @@ func (r *Repo) OpenFileFast(ctx context.Context, sum oid.Checksum) (*Content, er
 	if c != nil {
 		return c, nil
 	}
-	return r.OpenFile(ctx, sum)
+	return r.openContentSlow(ctx, sum)
 }
 
 func (r *Repo) objectFd(sum oid.Checksum) (int, bool) {
@@ -178,6 +177,25 @@ func (f *FdFile) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadAt reads at an offset (pread), for random access to a payload.
+func (f *FdFile) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := unix.Pread(f.fd, p[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
 // Close closes the descriptor once.
 func (f *FdFile) Close() error {
 	if f.fd < 0 {
@@ -212,10 +230,9 @@ func (r *Repo) openBareUserFast(sum oid.Checksum) *Content {
 	hdr := &object.FileHeader{UID: dm.UID, GID: dm.GID, Mode: dm.Mode, Xattrs: dm.Xattrs}
 	if hdr.IsSymlink() {
 		unix.Close(fd)
-		return nil // rare; OpenFile reads the target
+		return nil // rare; the general way reads the target
 	}
-	return &Content{Header: hdr, Size: st.Size, Path: r.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File}),
-		ReadCloser: &FdFile{fd: fd, left: st.Size}}
+	return &Content{Header: hdr, Size: st.Size, ReadCloser: &FdFile{fd: fd, left: st.Size}}
 }
 
 // fsTopdirFl is FS_TOPDIR_FL (chattr +T) from linux/fs.h.
@@ -243,18 +260,8 @@ func (r *Repo) SpreadTmpInodes() {
 	_ = unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFl))
 }
 
-// LoadDirTreeFast is LoadDirTree reading the object through a raw
-// descriptor (open, fstat, read, close: half the system calls of
-// os.ReadFile); anything unusual falls back to LoadDirTree.
-func (r *Repo) LoadDirTreeFast(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
-	if b, ok := r.readMetaRaw(oid.ObjectName{Checksum: sum, Type: oid.DirTree}); ok {
-		if t, err := object.UnmarshalDirTree(b); err == nil {
-			return t, nil
-		}
-	}
-	return r.LoadDirTree(ctx, sum)
-}
-
+// readMetaRaw reads a metadata object of this repository through a raw
+// descriptor; false when anything is unusual.
 func (r *Repo) readMetaRaw(name oid.ObjectName) ([]byte, bool) {
 	fd, err := unix.Open(r.ObjectPath(name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -271,13 +278,4 @@ func (r *Repo) readMetaRaw(name oid.ObjectName) ([]byte, bool) {
 		return nil, false
 	}
 	return b, true
-}
-
-// ReadMetaFast is ReadMeta through a raw descriptor; anything unusual
-// (missing, parent repository, errors) falls back to ReadMeta.
-func (r *Repo) ReadMetaFast(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
-	if b, ok := r.readMetaRaw(oid.ObjectName{Checksum: sum, Type: typ}); ok {
-		return b, nil
-	}
-	return r.ReadMeta(ctx, typ, sum)
 }

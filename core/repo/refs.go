@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/oid"
@@ -48,24 +50,51 @@ func (r *Repo) refPath(remote, ref string) string {
 	return filepath.Join(r.path, "refs", "remotes", remote, ref)
 }
 
-// ListRefs returns every ref, sorted by refspec. Aliases resolve to their
-// target's checksum.
-func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
-	var out []Ref
-	add := func(base string, mk func(rel string) Ref) error {
-		return filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if isNotExist(err) {
-					return nil
-				}
+// refFragment is what ostree accepts as one component of a ref name when
+// it lists refs; other files and directories under refs/ are ignored.
+var refFragment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w\d][-._\w\d]*$`) })
+
+// enumRefs walks the ref files under dir, calling fn with each ref's name
+// (base + its path below dir), its file and whether it is a symlink (an
+// alias), as _ostree_repo_list_refs_internal does.
+func enumRefs(ctx context.Context, dir, base string, fn func(name, path string, symlink bool) error) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if isNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !refFragment().MatchString(e.Name()) {
+			continue
+		}
+		name, p := base+e.Name(), filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir():
+			if err := enumRefs(ctx, p, name+"/", fn); err != nil {
 				return err
 			}
-			if d.IsDir() {
-				return ctx.Err()
+		case e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0:
+			if err := fn(name, p, e.Type()&fs.ModeSymlink != 0); err != nil {
+				return err
 			}
-			rel, _ := filepath.Rel(base, p)
-			ref := mk(filepath.ToSlash(rel))
-			if d.Type()&fs.ModeSymlink != 0 {
+		}
+	}
+	return nil
+}
+
+// ListRefs returns every ref (heads, remotes, mirrors), sorted by
+// refspec. Aliases resolve to their target's checksum.
+func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
+	var out []Ref
+	add := func(dir string, mk func(name string) Ref) error {
+		return enumRefs(ctx, dir, "", func(name, p string, symlink bool) error {
+			ref := mk(name)
+			if symlink {
 				t, err := os.Readlink(p)
 				if err != nil {
 					return err
@@ -81,19 +110,31 @@ func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
 			return nil
 		})
 	}
-	if err := add(filepath.Join(r.path, "refs", "heads"), func(rel string) Ref { return Ref{Name: rel} }); err != nil {
-		return nil, fmt.Errorf("repo: list refs: %w", err)
+	groups := func(sub string, mirror bool) error {
+		dir := filepath.Join(r.path, "refs", sub)
+		ents, err := os.ReadDir(dir)
+		if err != nil && !isNotExist(err) {
+			return err
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			group := e.Name()
+			if err := add(filepath.Join(dir, group), func(name string) Ref { return Ref{Remote: group, Mirror: mirror, Name: name} }); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if err := add(filepath.Join(r.path, "refs", "remotes"), func(rel string) Ref {
-		remote, name, _ := strings.Cut(rel, "/")
-		return Ref{Remote: remote, Name: name}
-	}); err != nil {
-		return nil, fmt.Errorf("repo: list refs: %w", err)
+	err := add(filepath.Join(r.path, "refs", "heads"), func(name string) Ref { return Ref{Name: name} })
+	if err == nil {
+		err = groups("remotes", false)
 	}
-	if err := add(filepath.Join(r.path, "refs", "mirrors"), func(rel string) Ref {
-		coll, name, _ := strings.Cut(rel, "/")
-		return Ref{Remote: coll, Mirror: true, Name: name}
-	}); err != nil {
+	if err == nil {
+		err = groups("mirrors", true)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("repo: list refs: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -103,6 +144,108 @@ func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
 		return out[i].Refspec() < out[j].Refspec()
 	})
 	return out, nil
+}
+
+// RefsWithPrefix lists refs as `ostree refs [PREFIX]` does
+// (_ostree_repo_list_refs_internal): with an empty prefix every local and
+// remote ref ("remote:ref"); otherwise the refs under refs/heads/PREFIX or
+// refs/remotes/REMOTE/PREFIX (PREFIX may name one ref or a directory;
+// "remote:" lists a whole remote). cut removes the prefix from the names,
+// as `ostree refs PREFIX` does (but not with --list). aliasesOnly lists
+// only symlinked refs, mapped to their target name; otherwise the values
+// are the checksums the refs hold. Errors read as ostree's.
+func (r *Repo) RefsWithPrefix(ctx context.Context, prefix string, cut, aliasesOnly bool) (map[string]string, error) {
+	out := map[string]string{}
+	collect := func(dir, base, remote string) error {
+		return enumRefs(ctx, dir, base, func(name, p string, symlink bool) error {
+			switch {
+			case aliasesOnly && symlink:
+				t, err := os.Readlink(p)
+				if err != nil {
+					return err
+				}
+				for strings.HasPrefix(t, "../") {
+					t = t[3:]
+				}
+				out[name] = t
+			case !aliasesOnly:
+				sum, err := readRefText(p)
+				if err != nil {
+					return err
+				}
+				out[qualify(remote, name)] = sum
+			}
+			return nil
+		})
+	}
+	if prefix == "" {
+		if err := collect(filepath.Join(r.path, "refs", "heads"), "", ""); err != nil {
+			return nil, fmt.Errorf("Listing refs: %w", err)
+		}
+		ents, err := os.ReadDir(filepath.Join(r.path, "refs", "remotes"))
+		if err != nil && !isNotExist(err) {
+			return nil, fmt.Errorf("Listing refs: %w", err)
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				if err := collect(filepath.Join(r.path, "refs", "remotes", e.Name()), "", e.Name()); err != nil {
+					return nil, fmt.Errorf("Listing refs: %w", err)
+				}
+			}
+		}
+		return out, nil
+	}
+	var remote, refPrefix string
+	if p, ok := strings.CutSuffix(prefix, ":"); ok && oid.ValidateRemote(p) == nil {
+		remote, refPrefix = p, "."
+	} else if p, ok := strings.CutSuffix(prefix, ":."); ok && oid.ValidateRemote(p) == nil {
+		remote, refPrefix = p, "."
+	} else {
+		var err error
+		if remote, refPrefix, err = oid.ParseRefspec(prefix); err != nil {
+			return nil, fmt.Errorf("Listing refs: Invalid refspec %s", prefix)
+		}
+	}
+	path := filepath.Join(r.refPath(remote, ""), refPrefix)
+	st, err := os.Stat(path)
+	if isNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Listing refs: %w", err)
+	}
+	if st.IsDir() {
+		base := refPrefix + "/"
+		if cut {
+			base = ""
+		}
+		if err := collect(path, base, remote); err != nil {
+			return nil, fmt.Errorf("Listing refs: %w", err)
+		}
+		return out, nil
+	}
+	sum, err := readRefText(path)
+	if err != nil {
+		return nil, fmt.Errorf("Listing refs: %w", err)
+	}
+	out[qualify(remote, refPrefix)] = sum
+	return out, nil
+}
+
+func qualify(remote, name string) string {
+	if remote != "" {
+		return remote + ":" + name
+	}
+	return name
+}
+
+// readRefText is a ref file's content as ostree lists it (unparsed).
+func readRefText(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), " \t\n\r"), nil
 }
 
 func readRefFile(p string) (oid.Checksum, error) {
@@ -149,8 +292,6 @@ type RevError struct {
 
 func (e *RevError) Error() string { return e.Msg }
 func (e *RevError) Unwrap() error { return e.Err }
-
-const hexDigits = "0123456789abcdef"
 
 // ResolveRev turns rev into a commit checksum in ostree 2022.7's order: a
 // full checksum; then any all-hex string as a unique commit prefix (so a
@@ -253,6 +394,28 @@ func (r *Repo) SetRef(ctx context.Context, remote, ref string, sum oid.Checksum)
 		return err
 	}
 	return r.writeRef(remote, ref, sum)
+}
+
+// ResetRef points an existing ref (refspec: "name" or "remote:name") at
+// the commit rev names, as `ostree reset` does: the ref must exist, but
+// the commit need not descend from what it held.
+func (r *Repo) ResetRef(ctx context.Context, refspec, rev string) (oid.Checksum, error) {
+	known, err := r.RefsWithPrefix(ctx, "", true, false)
+	if err != nil {
+		return oid.Checksum{}, err
+	}
+	if _, ok := known[refspec]; !ok {
+		return oid.Checksum{}, &RevError{fmt.Sprintf("Invalid ref '%s'", refspec), ErrRefNotFound}
+	}
+	sum, err := r.ResolveRev(ctx, rev)
+	if err != nil {
+		return sum, err
+	}
+	remote, name, err := oid.ParseRefspec(refspec)
+	if err != nil {
+		return sum, fmt.Errorf("Invalid ref '%s': %w", refspec, err)
+	}
+	return sum, r.SetRef(ctx, remote, name, sum)
 }
 
 // DeleteRef removes a ref; deleting a missing ref is an error.

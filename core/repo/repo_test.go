@@ -116,7 +116,7 @@ func TestTxnAbortLeavesNothingAndCommitMovesRefsLast(t *testing.T) {
 			if err := tx.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
-			c, err := r.OpenFile(ctx, sum)
+			c, err := r.OpenContent(ctx, sum)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +294,7 @@ func TestLockExcludesConcurrentOstree(t *testing.T) {
 
 // Closing an archive object twice must not hand its pooled reader to two
 // later users: the second open must still read its own bytes.
-func TestOpenFileFastDoubleCloseIsHarmless(t *testing.T) {
+func TestOpenContentDoubleCloseIsHarmless(t *testing.T) {
 	ctx := context.Background()
 	r := repotest.NewRepo(t, repo.ModeArchive)
 	tx, _ := r.Begin(ctx)
@@ -303,12 +303,12 @@ func TestOpenFileFastDoubleCloseIsHarmless(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c, err := r.OpenFileFast(ctx, a)
+	c, err := r.OpenContent(ctx, a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	d, err := r.OpenFileFast(ctx, b)
+	d, err := r.OpenContent(ctx, b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/gvariant"
-	"github.com/groveos/grove/core/inspect"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -56,7 +55,7 @@ type Options struct {
 // Metadata keys are written sorted by name (ostree's order is GHashTable
 // order, which clients do not depend on).
 func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
-	refs, err := inspect.ListRefs(ctx, r, "", false, false)
+	refs, err := r.RefsWithPrefix(ctx, "", false, false)
 	if err != nil {
 		return nil, fmt.Errorf("summary: %w", err)
 	}

@@ -1,4 +1,4 @@
-package fsck
+package inflate
 
 import (
 	"bytes"
@@ -65,7 +65,7 @@ func compressK(t testing.TB, b []byte, level int) []byte {
 	return buf.Bytes()
 }
 
-func inflateAll(f *inflater, src []byte, size int64, bufSize int) ([]byte, error) {
+func inflateAll(f *Inflater, src []byte, size int64, bufSize int) ([]byte, error) {
 	// The decoder writes through unsafe pointers: guard bytes past the
 	// buffer's capacity catch any write out of bounds.
 	const guard = 4096
@@ -76,7 +76,7 @@ func inflateAll(f *inflater, src []byte, size int64, bufSize int) ([]byte, error
 	}
 	f.buf = mem[:n:n]
 	var out []byte
-	err := f.inflate(src, size, bufSize, func(p []byte) { out = append(out, p...) })
+	err := f.Inflate(src, size, bufSize, func(p []byte) { out = append(out, p...) })
 	for i := n; i < len(mem); i++ {
 		if mem[i] != 0xa5 {
 			panic(fmt.Sprintf("inflate wrote past its buffer at +%d", i-n))
@@ -86,7 +86,7 @@ func inflateAll(f *inflater, src []byte, size int64, bufSize int) ([]byte, error
 }
 
 func TestInflateMatchesOtherDecoders(t *testing.T) {
-	f := &inflater{}
+	f := &Inflater{}
 	for name, p := range payloads() {
 		for _, level := range []int{stdflate.HuffmanOnly, stdflate.NoCompression, 1, 6, 9} {
 			for _, z := range [][]byte{compressStd(t, p, level), compressK(t, p, level)} {
@@ -123,7 +123,7 @@ func TestInflateMatchesOtherDecoders(t *testing.T) {
 // Corrupted streams: whatever the fast decoder accepts, the reference
 // decoder must accept and decode to the same bytes.
 func TestInflateCorruptStreamsNeverDisagree(t *testing.T) {
-	f := &inflater{}
+	f := &Inflater{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	ps := payloads()
 	accepted := 0
@@ -160,7 +160,7 @@ func FuzzInflate(f *testing.F) {
 		f.Add(compressK(f, p, 6), uint16(len(p)))
 		f.Add(compressStd(f, p, 0), uint16(len(p)))
 	}
-	inf := &inflater{}
+	inf := &Inflater{}
 	f.Fuzz(func(t *testing.T, z []byte, size uint16) {
 		got, err := inflateAll(inf, z, int64(size), 64<<10)
 		if err != nil {
@@ -177,10 +177,10 @@ func BenchmarkInflate(b *testing.B) {
 	p := payloads()["text"]
 	z := compressK(b, p, 6)
 	b.Run("fast", func(b *testing.B) {
-		f := &inflater{}
+		f := &Inflater{}
 		b.SetBytes(int64(len(p)))
 		for b.Loop() {
-			if err := f.inflate(z, int64(len(p)), 1<<20, func([]byte) {}); err != nil {
+			if err := f.Inflate(z, int64(len(p)), 1<<20, func([]byte) {}); err != nil {
 				b.Fatal(err)
 			}
 		}

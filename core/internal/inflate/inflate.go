@@ -1,4 +1,21 @@
-package fsck
+// Package inflate is a one-shot DEFLATE (RFC 1951) decoder for payloads
+// held in memory, used to verify archive-mode (.filez) objects in bulk.
+//
+// Why hand-written: checking an archive repository is mostly inflating,
+// and klauspost/compress's flate (like the standard library's) is a
+// streaming decoder that reads a byte at a time and copies through a
+// separate 32 KiB window; it runs at half the speed of a decoder that
+// refills a 64-bit bit buffer eight bytes at a time, decodes through
+// two-level tables and copies matches inside its own output buffer. No
+// well-kept Go module offers such a one-shot decoder.
+//
+// It is strict like zlib (over-subscribed or incomplete codes, distances
+// before the start, bad stored lengths, symbols 286/287 and 30/31 are
+// refused), and every caller falls back to the streaming library reader on
+// any error, so its only job is to be fast on good data: errors shown to
+// users come from the library. FuzzInflate holds it to the library's
+// verdicts.
+package inflate
 
 import (
 	"encoding/binary"
@@ -8,19 +25,8 @@ import (
 	"unsafe"
 )
 
-// A one-shot DEFLATE (RFC 1951) decoder for .filez payloads held in
-// memory. Checking an archive repository is mostly inflating, and a
-// streaming decoder (klauspost's reads a byte at a time and copies through
-// a separate 32 KiB window) runs at half the speed of one that refills a
-// 64-bit bit buffer eight bytes at a time, decodes through two-level
-// tables and copies matches inside its own output buffer. It is strict
-// like zlib (over-subscribed or incomplete codes, distances before the
-// start, bad stored lengths, symbols 286/287 and 30/31 are refused), and
-// callers fall back to the streaming reader on any error, so its only job
-// is to be fast on good data: errors shown to users come from the
-// streaming reader.
-
-var errInflate = errors.New("fsck: bad deflate stream")
+// ErrCorrupt is returned for any stream the decoder refuses.
+var ErrCorrupt = errors.New("inflate: bad deflate stream")
 
 // Table entry layout: bits 0-4 bits to consume (primary bits for a link),
 // bits 5-7 kind, bits 8-12 extra bits (or a link's subtable bits), bits
@@ -97,7 +103,7 @@ func buildTable(table []uint32, lens []uint8, primary uint, entry func(int) uint
 		left <<= 1
 		left -= count[l]
 		if left < 0 {
-			return errInflate // over-subscribed
+			return ErrCorrupt // over-subscribed
 		}
 		if count[l] > 0 {
 			maxLen = l
@@ -113,7 +119,7 @@ func buildTable(table []uint32, lens []uint8, primary uint, entry func(int) uint
 			return nil
 		}
 		if !allowIncomplete || maxLen != 1 {
-			return errInflate
+			return ErrCorrupt
 		}
 	}
 	// Symbols sorted by (length, symbol): canonical code order.
@@ -166,7 +172,7 @@ func buildTable(table []uint32, lens []uint8, primary uint, entry func(int) uint
 				subStart = end
 				end += 1 << subBits
 				if end > len(table) || subStart >= 1<<16 {
-					return errInflate
+					return ErrCorrupt
 				}
 				table[prefix] = kindLink | uint32(primary) | uint32(subBits)<<8 | uint32(subStart)<<16
 			}
@@ -214,8 +220,9 @@ func fixedTables() (*[litTableSize]uint32, *[distTableSize]uint32) {
 	return &fixedLit, &fixedDist
 }
 
-// inflater holds the decoder's tables and output buffer; reuse it.
-type inflater struct {
+// Inflater is a reusable decoder; its zero value is ready. Not safe for
+// concurrent use: keep one per goroutine.
+type Inflater struct {
 	lit  [litTableSize]uint32
 	dist [distTableSize]uint32
 	cl   [1 << clBits]uint32
@@ -272,10 +279,10 @@ func (b *bitReader) take(n uint) uint32 {
 	return v
 }
 
-// inflate decodes src, which must produce exactly size bytes, passing the
+// Inflate decodes src, which must produce exactly size bytes, passing the
 // output to emit in pieces of at most bufSize bytes (each piece is valid
 // only during the call). bufSize should be at least 64 KiB.
-func (f *inflater) inflate(src []byte, size int64, bufSize int, emit func([]byte)) error {
+func (f *Inflater) Inflate(src []byte, size int64, bufSize int, emit func([]byte)) error {
 	if cap(f.buf) < bufSize+window {
 		f.buf = make([]byte, bufSize+window)
 	}
@@ -309,17 +316,17 @@ func (f *inflater) inflate(src []byte, size int64, bufSize int, emit func([]byte
 				return err
 			}
 		default:
-			return errInflate
+			return ErrCorrupt
 		}
 		if br.truncated() || int64(f.pos)+f.done > size {
-			return errInflate
+			return ErrCorrupt
 		}
 		if final == 1 {
 			break
 		}
 	}
 	if int64(f.pos)+f.done != size {
-		return errInflate
+		return ErrCorrupt
 	}
 	if f.pos > f.flushed {
 		emit(f.out[f.flushed:f.pos])
@@ -328,42 +335,42 @@ func (f *inflater) inflate(src []byte, size int64, bufSize int, emit func([]byte
 }
 
 // slide emits what out holds and keeps the last window for matches.
-func (f *inflater) slide() error {
+func (f *Inflater) slide() error {
 	if f.cut {
-		return errInflate // more output than the declared size
+		return ErrCorrupt // more output than the declared size
 	}
 	f.emit(f.out[f.flushed:f.pos])
 	copy(f.out, f.out[f.pos-window:f.pos])
 	f.done += int64(f.pos - window)
 	f.pos, f.flushed = window, window
 	if f.done+window > f.size {
-		return errInflate
+		return ErrCorrupt
 	}
 	return nil
 }
 
-func (f *inflater) stored(br *bitReader) error {
+func (f *Inflater) stored(br *bitReader) error {
 	// Drop bits to the byte boundary, then give back the whole bytes
 	// still in the bit buffer.
 	br.bb >>= br.nb & 7
 	br.nb &^= 7
 	back := int(br.nb/8) - int(br.over)
 	if back < 0 {
-		return errInflate
+		return ErrCorrupt
 	}
 	src := br.in
 	ip := br.ip - back
 	br.bb, br.nb, br.over = 0, 0, 0
 	if ip+4 > len(src) {
-		return errInflate
+		return ErrCorrupt
 	}
 	n := int(binary.LittleEndian.Uint16(src[ip:]))
 	if uint16(n) != ^binary.LittleEndian.Uint16(src[ip+2:]) {
-		return errInflate
+		return ErrCorrupt
 	}
 	ip += 4
 	if ip+n > len(src) {
-		return errInflate
+		return ErrCorrupt
 	}
 	data := src[ip : ip+n]
 	br.ip = ip + n
@@ -381,13 +388,13 @@ func (f *inflater) stored(br *bitReader) error {
 }
 
 // dynamic reads a dynamic block's code lengths and builds f.lit, f.dist.
-func (f *inflater) dynamic(br *bitReader) error {
+func (f *Inflater) dynamic(br *bitReader) error {
 	br.refill()
 	nlit := int(br.take(5)) + 257
 	ndist := int(br.take(5)) + 1
 	ncl := int(br.take(4)) + 4
 	if nlit > 286 || ndist > 30 {
-		return errInflate
+		return ErrCorrupt
 	}
 	var cll [19]uint8
 	for i := range ncl {
@@ -401,11 +408,11 @@ func (f *inflater) dynamic(br *bitReader) error {
 	for i := 0; i < len(lens); {
 		br.refill()
 		if br.truncated() {
-			return errInflate
+			return ErrCorrupt
 		}
 		e := f.cl[br.bb&(1<<clBits-1)]
 		if e&kindMask != kindLiteral {
-			return errInflate
+			return ErrCorrupt
 		}
 		br.take(uint(e & 31))
 		sym := e >> 16
@@ -419,7 +426,7 @@ func (f *inflater) dynamic(br *bitReader) error {
 		switch sym {
 		case 16:
 			if i == 0 {
-				return errInflate
+				return ErrCorrupt
 			}
 			v = lens[i-1]
 			rep = 3 + int(br.take(2))
@@ -429,7 +436,7 @@ func (f *inflater) dynamic(br *bitReader) error {
 			rep = 11 + int(br.take(7))
 		}
 		if i+rep > len(lens) {
-			return errInflate
+			return ErrCorrupt
 		}
 		for range rep {
 			lens[i] = v
@@ -437,7 +444,7 @@ func (f *inflater) dynamic(br *bitReader) error {
 		}
 	}
 	if br.truncated() || lens[256] == 0 {
-		return errInflate
+		return ErrCorrupt
 	}
 	if err := buildTable(f.lit[:], lens[:nlit], litBits, litEntry, true); err != nil {
 		return err
@@ -453,7 +460,7 @@ func (f *inflater) dynamic(br *bitReader) error {
 // checking an archive repository. The invariants are local: pos <= limit
 // at the top; a match writes at most maxMatch+15 < slack bytes; dist <=
 // pos is checked before copying.
-func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTableSize]uint32) error {
+func (f *Inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTableSize]uint32) error {
 	// Locals only (no deferred closure), so that they stay in registers.
 	op := unsafe.Pointer(unsafe.SliceData(f.out))
 	limit := len(f.out) - slack
@@ -481,7 +488,7 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			br.refill()
 			bb, nb, ip = br.bb, br.nb, br.ip
 			if nb < br.over*8 {
-				err = errInflate
+				err = ErrCorrupt
 				break
 			}
 		}
@@ -525,11 +532,11 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 			continue
 		case kindEOB:
 			if nb < br.over*8 {
-				err = errInflate
+				err = ErrCorrupt
 			}
 		case kindLength:
 		default:
-			err = errInflate
+			err = ErrCorrupt
 		}
 		if e&kindMask != kindLength {
 			break
@@ -547,7 +554,7 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 		bb >>= d & 31
 		nb -= uint(d & 31)
 		if d&kindMask != kindLength {
-			err = errInflate
+			err = ErrCorrupt
 			break
 		}
 		eb = (d >> 8) & 31
@@ -555,7 +562,7 @@ func (f *inflater) block(br *bitReader, lt *[litTableSize]uint32, dt *[distTable
 		bb >>= eb
 		nb -= uint(eb)
 		if dist > pos {
-			err = errInflate
+			err = ErrCorrupt
 			break
 		}
 		if dist >= 8 && length <= 16 {

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
+)
+
+// showSignatures prints a commit's GPG signatures after `show`'s dump, as
+// ostree does: nothing for an unsigned commit, else "Found N
+// signature(s):" and each described. With --gpg-verify (a grove
+// extension) a commit without a valid signature is an error.
+func showSignatures(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, sum oid.Checksum, o *showOpts) error {
+	ctx := cmd.Context()
+	opts := sign.GPGKeyringOptions{Repo: r.Path(), AllRemotes: true, HomeDir: o.gpgHome}
+	if o.gpgRemote != "" {
+		opt, err := remoteOption(r, o.gpgRemote)
+		if err != nil {
+			return err
+		}
+		paths, _ := opt("gpgkeypath")
+		opts = sign.GPGKeyringOptions{Repo: r.Path(), Remote: o.gpgRemote, KeyPaths: sign.ParseKeyPaths(paths)}
+	}
+	k, err := sign.LoadGPGKeyring(opts)
+	if err != nil {
+		return err
+	}
+	res, verr := sign.VerifyCommit(ctx, r, sum, sign.NewGPGVerifier(k))
+	if res == nil {
+		if errors.Is(verr, sign.ErrNoSignature) && !o.gpgVerify {
+			return nil
+		}
+		return verr
+	}
+	n := len(res.Signatures)
+	plural := "s"
+	if n == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(w, "Found %d signature%s:\n%s", n, plural, res.Describe("  "))
+	if verr != nil && o.gpgVerify {
+		w.Flush()
+		return fmt.Errorf("Commit %s: %w", sum, verr)
+	}
+	return nil
+}
+
+// remoteOption looks a remote's options up in the repository's config
+// (`[remote "NAME"]`).
+func remoteOption(r *repo.Repo, name string) (sign.RemoteOption, error) {
+	group := fmt.Sprintf("remote \"%s\"", name)
+	cfg := r.Config()
+	found := false
+	for _, g := range cfg.Groups() {
+		if g == group {
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("Remote \"%s\" not found", name)
+	}
+	return func(key string) (string, bool) { return cfg.Get(group, key) }, nil
+}
