@@ -18,6 +18,7 @@ import (
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/textual"
 )
 
 func init() { register(newStaticDeltaCmd) }
@@ -231,8 +232,8 @@ func showDelta(w io.Writer, label string, sb *delta.Superblock, signed bool, rea
 		fsize += f.Size
 		fusize += f.USize
 	}
-	fmt.Fprintf(w, "Total Fallback Size: %d (%s)\n", fsize, formatSize(fsize))
-	fmt.Fprintf(w, "Total Fallback Uncompressed Size: %d (%s)\n", fusize, formatSize(fusize))
+	fmt.Fprintf(w, "Total Fallback Size: %d (%s)\n", fsize, textual.FormatSize(fsize))
+	fmt.Fprintf(w, "Total Fallback Uncompressed Size: %d (%s)\n", fusize, textual.FormatSize(fusize))
 	fmt.Fprintf(w, "Number of parts: %d\n", len(sb.Parts))
 	infos, err := delta.DescribeParts(sb, read)
 	if err != nil {
@@ -249,10 +250,10 @@ func showDelta(w io.Writer, label string, sb *delta.Superblock, signed bool, rea
 		fmt.Fprintf(w, "PartPayloadOps%d: openspliceclose=%d open=%d write=%d setread=%d unsetread=%d close=%d bspatch=%d\n",
 			i, s[0], s[1], s[2], s[3], s[4], s[5], s[6])
 	}
-	fmt.Fprintf(w, "Total Part Size: %d (%s)\n", size, formatSize(size))
-	fmt.Fprintf(w, "Total Part Uncompressed Size: %d (%s)\n", usize, formatSize(usize))
-	fmt.Fprintf(w, "Total Size: %d (%s)\n", size+fsize, formatSize(size+fsize))
-	fmt.Fprintf(w, "Total Uncompressed Size: %d (%s)\n", usize+fusize, formatSize(usize+fusize))
+	fmt.Fprintf(w, "Total Part Size: %d (%s)\n", size, textual.FormatSize(size))
+	fmt.Fprintf(w, "Total Part Uncompressed Size: %d (%s)\n", usize, textual.FormatSize(usize))
+	fmt.Fprintf(w, "Total Size: %d (%s)\n", size+fsize, textual.FormatSize(size+fsize))
+	fmt.Fprintf(w, "Total Uncompressed Size: %d (%s)\n", usize+fusize, textual.FormatSize(usize+fusize))
 	return nil
 }
 
@@ -297,7 +298,7 @@ func cliProgress(cmd *cobra.Command) progress.Func {
 			fmt.Fprintf(os.Stderr, "\r\033[K")
 			return
 		}
-		fmt.Fprintf(os.Stderr, "\r\033[K%s: %d/%d, %s/%s", e.Phase, e.Done, e.Total, formatSize(uint64(e.Bytes)), formatSize(uint64(e.TotalBytes)))
+		fmt.Fprintf(os.Stderr, "\r\033[K%s: %d/%d, %s/%s", e.Phase, e.Done, e.Total, textual.FormatSize(uint64(e.Bytes)), textual.FormatSize(uint64(e.TotalBytes)))
 	})
 }
 

@@ -16,23 +16,18 @@ type Content struct {
 	io.ReaderAt
 	Header *object.FileHeader
 	Size   int64
-	f      *os.File
+	c      io.Closer
 }
 
 // Close releases the object.
-func (c *Content) Close() error {
-	if c.f != nil {
-		return c.f.Close()
-	}
-	return nil
-}
+func (c *Content) Close() error { return c.c.Close() }
 
 // OpenContent opens a regular content object of r for random access:
 // the object file itself in bare modes; in archive mode the payload is
 // inflated once into an unlinked temporary file under the repository's
 // tmp/ (no memory held for it).
 func OpenContent(ctx context.Context, r *repo.Repo, sum oid.Checksum) (*Content, error) {
-	c, err := r.OpenFile(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +35,8 @@ func OpenContent(ctx context.Context, r *repo.Repo, sum oid.Checksum) (*Content,
 		c.Close()
 		return nil, fmt.Errorf("%s is not a regular file", sum)
 	}
-	if f, ok := c.ReadCloser.(*os.File); ok {
-		return &Content{ReaderAt: f, Header: c.Header, Size: c.Size, f: f}, nil
+	if ra, ok := c.ReadCloser.(io.ReaderAt); ok {
+		return &Content{ReaderAt: ra, Header: c.Header, Size: c.Size, c: c}, nil
 	}
 	defer c.Close()
 	f, err := os.CreateTemp(r.TmpDir(), "delta-content-")
@@ -53,5 +48,5 @@ func OpenContent(ctx context.Context, r *repo.Repo, sum oid.Checksum) (*Content,
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", sum, err)
 	}
-	return &Content{ReaderAt: f, Header: c.Header, Size: c.Size, f: f}, nil
+	return &Content{ReaderAt: f, Header: c.Header, Size: c.Size, c: f}, nil
 }

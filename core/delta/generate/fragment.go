@@ -61,7 +61,7 @@ func (s *spool) add(b []byte) (int64, error) {
 
 // readAll loads a content object's payload.
 func readAll(ctx context.Context, r *repo.Repo, sum oid.Checksum) ([]byte, error) {
-	c, err := r.OpenFile(ctx, sum)
+	c, err := r.OpenContent(ctx, sum)
 	if err != nil {
 		return nil, err
 	}

@@ -189,7 +189,7 @@ func (pr *pieceReader) writeTo(w io.Writer, pieces []piece) error {
 				if cur != nil {
 					cur.Close()
 				}
-				c, err := pr.r.OpenFile(pr.ctx, pc.obj)
+				c, err := pr.r.OpenContent(pr.ctx, pc.obj)
 				if err != nil {
 					return err
 				}

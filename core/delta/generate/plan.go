@@ -71,7 +71,7 @@ func loadHeaders(ctx context.Context, r *repo.Repo, files []*fileInfo) error {
 		go func() {
 			defer wg.Done()
 			for f := range ch {
-				c, err := r.OpenFile(ctx, f.sum)
+				c, err := r.OpenContent(ctx, f.sum)
 				if err != nil {
 					once.Do(func() { first = err })
 					continue
