@@ -3,173 +3,118 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/groveos/grove/core/delta"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
 )
 
-// Delta signing and verification engines, ed25519 and ostree's test-only
-// "dummy". This is the seam for core/sign: once that package is in main,
-// these adapters give way to its signers and verifiers (same shapes:
-// Engine() and Sign(ctx, data)).
-
-type deltaSigner struct {
-	engine string
-	key    ed25519.PrivateKey // ed25519
-	dummy  string
-}
-
-func (s *deltaSigner) Engine() string { return s.engine }
-
-func (s *deltaSigner) Sign(ctx context.Context, data []byte) ([]byte, error) {
-	if s.engine == "dummy" {
-		return []byte(s.dummy), nil
-	}
-	return ed25519.Sign(s.key, data), nil
-}
+// Delta signing goes through core/sign (ed25519). ostree's test-only
+// "dummy" engine (the signature is the key string; enabled by
+// OSTREE_DUMMY_SIGN_ENABLED=1, the only engine ostree 2022.7 in Debian
+// can sign deltas with) is kept here, for interoperability tests.
 
 func dummyEnabled() bool { return os.Getenv("OSTREE_DUMMY_SIGN_ENABLED") == "1" }
 
+type dummySigner string
+
+func (d dummySigner) Engine() string { return "dummy" }
+func (d dummySigner) Sign(context.Context, []byte) ([]byte, error) {
+	return []byte(d), nil
+}
+
+type dummyVerifier struct{ keys []string }
+
+func (d *dummyVerifier) Engine() string { return "dummy" }
+func (d *dummyVerifier) Verify(_ context.Context, _ []byte, sigs [][]byte) (*sign.Result, error) {
+	for _, s := range sigs {
+		for _, k := range d.keys {
+			if bytes.Equal(s, []byte(k)) {
+				return &sign.Result{Engine: "dummy", Message: "dummy: Signature verified"}, nil
+			}
+		}
+	}
+	return nil, errors.New("dummy: incorrect signature")
+}
+
 func newDeltaSigner(engine, key string) (delta.Signer, error) {
-	switch engine {
-	case "", "ed25519":
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(key))
-		if err != nil || len(b) != ed25519.PrivateKeySize {
-			return nil, fmt.Errorf("Invalid ed25519 secret key")
-		}
-		return &deltaSigner{engine: "ed25519", key: ed25519.PrivateKey(b)}, nil
-	case "dummy":
-		if !dummyEnabled() {
-			return nil, errors.New("dummy signature type is only for ostree's tests (set OSTREE_DUMMY_SIGN_ENABLED=1)")
-		}
-		return &deltaSigner{engine: "dummy", dummy: key}, nil
+	if engine == "dummy" && dummyEnabled() {
+		return dummySigner(key), nil
 	}
-	return nil, fmt.Errorf("Requested signature type is not implemented")
+	return sign.NewEngineSigner(engine, key)
 }
 
-// deltaKeys are the public keys a verification accepts.
-type deltaKeys struct {
-	engine string
-	keys   [][]byte
-}
-
-func (k *deltaKeys) add(key string) error {
-	key = strings.TrimSpace(key)
-	if key == "" {
-		return nil
-	}
-	if k.engine == "dummy" {
-		k.keys = append(k.keys, []byte(key))
-		return nil
-	}
-	b, err := base64.StdEncoding.DecodeString(key)
-	if err != nil || len(b) != ed25519.PublicKeySize {
-		return fmt.Errorf("Invalid ed25519 public key %q", key)
-	}
-	k.keys = append(k.keys, b)
-	return nil
-}
-
-func (k *deltaKeys) addFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if err := k.add(l); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return nil
-}
-
-// verify checks that some signature of the engine's type validates
-// against some key.
-func (k *deltaKeys) verify(s *delta.Signed) error {
-	sigs := s.SignaturesOf(k.engine)
-	if len(sigs) == 0 {
-		return fmt.Errorf("%w: no signature for 'ostree.sign.%s' in static-delta superblock", delta.ErrSignature, k.engine)
-	}
-	for _, sig := range sigs {
-		for _, key := range k.keys {
-			if k.engine == "dummy" && bytes.Equal(sig, key) {
-				return nil
+// newDeltaVerifier loads the keys of a verification: command-line keys,
+// a keys file, a keys directory (else the system's, for ed25519).
+func newDeltaVerifier(engine string, keys []string, keysFile, keysDir string) (sign.Verifier, error) {
+	if engine == "dummy" && dummyEnabled() {
+		v := &dummyVerifier{keys: keys}
+		if keysFile != "" {
+			b, err := os.ReadFile(keysFile)
+			if err != nil {
+				return nil, err
 			}
-			if k.engine == "ed25519" && len(sig) == ed25519.SignatureSize && ed25519.Verify(key, s.Superblock, sig) {
-				return nil
-			}
+			v.keys = append(v.keys, strings.Fields(string(b))...)
 		}
+		return v, nil
 	}
-	return fmt.Errorf("%w: Delta signature verification failed", delta.ErrSignature)
-}
-
-func loadDeltaKeys(engine string, keys []string, keysFile, keysDir string) (*deltaKeys, error) {
-	if engine == "" {
-		engine = "ed25519"
-	}
-	if engine != "ed25519" && !(engine == "dummy" && dummyEnabled()) {
+	if engine != "" && engine != sign.EngineEd25519 {
 		return nil, fmt.Errorf("Signing type %s is not supported", engine)
 	}
-	k := &deltaKeys{engine: engine}
-	for _, s := range keys {
-		if err := k.add(s); err != nil {
+	v := &sign.Ed25519Verifier{}
+	for _, k := range keys {
+		if err := v.AddKey(k); err != nil {
 			return nil, err
 		}
 	}
 	if keysFile != "" {
-		if err := k.addFile(keysFile); err != nil {
+		if err := v.AddKeyFile(keysFile, false); err != nil {
 			return nil, err
 		}
 	}
-	if keysDir != "" && engine == "ed25519" {
-		k.addFile(filepath.Join(keysDir, "trusted.ed25519"))
-		ds, _ := filepath.Glob(filepath.Join(keysDir, "trusted.ed25519.d", "*"))
-		for _, d := range ds {
-			k.addFile(d)
-		}
+	if keysDir != "" {
+		v.SystemDirs = []string{keysDir}
 	}
-	return k, nil
+	return v, nil
+}
+
+// verifySigned checks a signed superblock with v.
+func verifySigned(ctx context.Context, v sign.Verifier, s *delta.Signed) error {
+	if s == nil {
+		return fmt.Errorf("%w: the delta is not signed", delta.ErrSignature)
+	}
+	if len(s.SignaturesOf(v.Engine())) == 0 {
+		return fmt.Errorf("%w: no signature for 'ostree.sign.%s' in static-delta superblock", delta.ErrSignature, v.Engine())
+	}
+	if _, err := sign.VerifyData(ctx, v, s.Superblock, s.Signatures); err != nil {
+		return fmt.Errorf("%w: Delta signature verification failed: %w", delta.ErrSignature, err)
+	}
+	return nil
 }
 
 // deltaVerifyPolicy is apply-offline's signature rule: with keys (on the
 // command line, in a keys file or directory) or core.sign-verify-deltas
 // set, the superblock must carry a valid signature; otherwise signatures
 // are not checked.
-func deltaVerifyPolicy(r *repo.Repo, engine string, keys []string, keysFile, keysDir string) (func(*delta.Signed) error, error) {
+func deltaVerifyPolicy(ctx context.Context, r *repo.Repo, engine string, keys []string, keysFile, keysDir string) (func(*delta.Signed) error, error) {
 	required, err := r.Config().Bool("core", "sign-verify-deltas", false)
 	if err != nil {
 		return nil, err
 	}
-	if len(keys) == 0 && keysFile == "" && keysDir == "" {
-		if !required {
-			return nil, nil
-		}
-		return func(s *delta.Signed) error {
-			if s == nil {
-				return fmt.Errorf("%w: core.sign-verify-deltas is set and the delta is not signed", delta.ErrSignature)
-			}
-			return fmt.Errorf("%w: Key is mandatory to check delta signature", delta.ErrSignature)
-		}, nil
+	if len(keys) == 0 && keysFile == "" && keysDir == "" && !required {
+		return nil, nil
 	}
-	k, err := loadDeltaKeys(engine, keys, keysFile, keysDir)
+	v, err := newDeltaVerifier(engine, keys, keysFile, keysDir)
 	if err != nil {
 		return nil, err
 	}
-	return func(s *delta.Signed) error {
-		if s == nil {
-			return fmt.Errorf("%w: the delta is not signed", delta.ErrSignature)
-		}
-		return k.verify(s)
-	}, nil
+	return func(s *delta.Signed) error { return verifySigned(ctx, v, s) }, nil
 }
 
 func newDeltaVerifyCmd() *cobra.Command {
@@ -181,11 +126,12 @@ func newDeltaVerifyCmd() *cobra.Command {
 			if len(args) < 1 {
 				return errors.New("DELTA must be specified")
 			}
-			r, err := openRepo(cmd.Context())
+			ctx := cmd.Context()
+			r, err := openRepo(ctx)
 			if err != nil {
 				return err
 			}
-			k, err := loadDeltaKeys(signType, args[1:], keysFile, keysDir)
+			v, err := newDeltaVerifier(signType, args[1:], keysFile, keysDir)
 			if err != nil {
 				return err
 			}
@@ -197,15 +143,13 @@ func newDeltaVerifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !delta.IsSigned(raw) {
-				fmt.Println("Verification fails")
-				return fmt.Errorf("%w: no signatures in static-delta", delta.ErrSignature)
+			var s *delta.Signed
+			if delta.IsSigned(raw) {
+				if s, err = delta.ParseSigned(raw); err != nil {
+					return err
+				}
 			}
-			s, err := delta.ParseSigned(raw)
-			if err != nil {
-				return err
-			}
-			if err := k.verify(s); err != nil {
+			if err := verifySigned(ctx, v, s); err != nil {
 				fmt.Println("Verification fails")
 				return err
 			}

@@ -272,7 +272,7 @@ func newDeltaApplyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			verify, err := deltaVerifyPolicy(r, signType, args[1:], keysFile, keysDir)
+			verify, err := deltaVerifyPolicy(ctx, r, signType, args[1:], keysFile, keysDir)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groveos/grove/core/delta"
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
@@ -103,7 +104,7 @@ func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("summary: %w", err)
 	}
 	if !noDeltas {
-		deltas, err := staticDeltas(ctx, r)
+		deltas, err := delta.SummaryEntries(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -142,71 +143,13 @@ func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
 	return out, nil
 }
 
-// staticDeltas maps each delta name ("FROM-TO" or "TO", hex) to the SHA-256
-// of its superblock, walking deltas/XX/REST/superblock as ostree does.
-func staticDeltas(ctx context.Context, r *repo.Repo) ([]gvariant.DictEntry, error) {
-	base := filepath.Join(r.Path(), "deltas")
-	tops, err := os.ReadDir(base)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("summary: %w", err)
-	}
-	var out []gvariant.DictEntry
-	for _, t := range tops {
-		if !t.IsDir() {
-			continue
-		}
-		subs, err := os.ReadDir(filepath.Join(base, t.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("summary: %w", err)
-		}
-		for _, s := range subs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if !s.IsDir() {
-				continue
-			}
-			sb, err := os.ReadFile(filepath.Join(base, t.Name(), s.Name(), "superblock"))
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("summary: %w", err)
-			}
-			name, err := deltaName(t.Name() + s.Name())
-			if err != nil {
-				return nil, fmt.Errorf("summary: delta %s%s: %w", t.Name(), s.Name(), err)
-			}
-			d := oid.Sum(sb)
-			out = append(out, gvariant.DictEntry{Key: name, Value: gvariant.NewVariant("ay", d[:])})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key.(string) < out[j].Key.(string) })
-	return out, nil
-}
-
-func deltaName(b64 string) (string, error) {
-	from, to, isPair := strings.Cut(b64, "-")
-	a, err := oid.ParseModifiedBase64(from)
-	if err != nil {
-		return "", err
-	}
-	if !isPair {
-		return a.String(), nil
-	}
-	b, err := oid.ParseModifiedBase64(to)
-	if err != nil {
-		return "", err
-	}
-	return a.String() + "-" + b.String(), nil
-}
-
-// Update writes a fresh summary into r atomically and removes a summary.sig
+// Update regenerates the delta indexes (delta.Reindex), then writes a fresh summary into r atomically and removes a summary.sig
 // that no longer matches it.
 func Update(ctx context.Context, r *repo.Repo, opts Options) error {
+	// ostree regenerates the delta indexes with the summary.
+	if err := delta.Reindex(ctx, r, nil); err != nil {
+		return err
+	}
 	unlock, err := r.LockShared(ctx)
 	if err != nil {
 		return err
