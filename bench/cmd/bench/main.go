@@ -144,7 +144,7 @@ func mainErr(o *options) error {
 	o.cpuStart = sampleCPU()
 	start := time.Now()
 	var results []*result
-	for _, r := range rows() {
+	for _, r := range allRows() {
 		if !o.rows.MatchString(r.Name) {
 			continue
 		}
@@ -200,7 +200,14 @@ func benchRow(o *options, e *env, r row, scratch string) *result {
 		syscall.Sync()
 		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 		defer cancel()
-		m := execTimed(ctx, bin, r.Cmds(e, dir), dir)
+		var extra []string
+		if side == "grove" {
+			extra = r.GroveEnv
+		}
+		m := execTimed(ctx, bin, r.Cmds(e, dir), dir, extra)
+		if m.Err == nil && r.Size != nil {
+			m.Size = r.Size(dir)
+		}
 		var ref string
 		if m.Err == nil && r.Ref != "" {
 			b, err := os.ReadFile(filepath.Join(dir, "repo", "refs", "heads", r.Ref))

@@ -54,6 +54,12 @@ func (e *env) need(name string) error {
 		}
 	case "history":
 		err = e.buildHistory()
+	case "upgrade":
+		if err = e.need("archive"); err == nil {
+			err = e.buildUpgrade()
+		}
+	case "bigfile":
+		err = e.buildBigFile()
 	default:
 		err = fmt.Errorf("unknown fixture %q", name)
 	}
@@ -207,6 +213,12 @@ type row struct {
 	Cmds     func(e *env, dir string) [][]string
 	Ref      string // repo is dir/repo
 	Output   bool
+	// GroveEnv is added to grove's environment only (e.g. GOMAXPROCS=1).
+	GroveEnv []string
+	// Size, if set, measures what a run wrote (a delta's bytes); the
+	// report compares the two tools' sizes against SizeTarget.
+	Size       func(dir string) int64
+	SizeTarget float64
 }
 
 func initRepo(mode string) func(e *env, dir string) error {
@@ -333,3 +345,6 @@ func rows() []row {
 		},
 	}
 }
+
+// allRows is rows() and the static delta rows.
+func allRows() []row { return append(rows(), deltaRows()...) }

@@ -236,7 +236,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // 32 MiB (liblzma's preset 8, which ostree uses), CRC64 checks.
 func xzWriter(w io.Writer, size int64) (io.WriteCloser, error) {
 	dict := int(min(max(size, 1<<16), 32<<20))
-	return xz.WriterConfig{DictCap: dict, CheckSum: xz.CRC64, Matcher: lzma.HashTable4}.NewWriter(w)
+	// A 1 MiB lookahead buffer: the same output as the 4 KiB default, in
+	// a quarter of the time.
+	return xz.WriterConfig{DictCap: dict, BufSize: 1 << 20, CheckSum: xz.CRC64, Matcher: lzma.HashTable4}.NewWriter(w)
 }
 
 // write serialises the part into a new file in dir: the compression byte,
