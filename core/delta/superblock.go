@@ -16,8 +16,6 @@ var (
 	SuperblockType = gvariant.MustParseType("(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))")
 	SignedType     = gvariant.MustParseType("(taya{sv})")
 	commitType     = gvariant.MustParseType("(a{sv}aya(say)sstayay)")
-	partFileType   = gvariant.MustParseType("(yay)")
-	metaType       = gvariant.MustParseType("a{sv}")
 )
 
 // Metadata keys of the superblock.
