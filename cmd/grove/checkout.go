@@ -137,7 +137,11 @@ func checkoutOne(ctx context.Context, r *repo.Repo, rev, dest string, opts check
 	if err != nil {
 		return err
 	}
-	if err := checkout.Checkout(ctx, r, sum, dest, opts); err != nil {
+	var done func()
+	opts.Progress, done = progressBar("checkout")
+	err = checkout.Checkout(ctx, r, sum, dest, opts)
+	done()
+	if err != nil {
 		return fmt.Errorf("checking out %s to %s: %w", rev, dest, err)
 	}
 	return nil

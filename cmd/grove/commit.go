@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/compose"
-	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/sign"
 	"github.com/groveos/grove/core/textual"
 	"github.com/spf13/cobra"
@@ -94,17 +93,6 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	signers, err := commitSigners(ctx, o)
-	if err != nil {
-		return err
-	}
-	if len(signers) > 0 {
-		// Signed in the commit's own transaction: the ref moves only
-		// once the signatures are stored with it.
-		spec.Sign = func(ctx context.Context, data []byte, detached []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
-			return sign.SignData(ctx, data, detached, signers...)
-		}
-	}
 	if o.fsync != "" {
 		on, err := textual.ParseBool(o.fsync)
 		if err != nil {
@@ -113,12 +101,44 @@ func runCommit(cmd *cobra.Command, o *commitFlags, args []string) error {
 		o.disableFsync = !on
 	}
 	r.SetDisableFsync(o.disableFsync)
+	// Keys are resolved before anything is written.
+	signers, err := commitSigners(ctx, o)
+	if err != nil {
+		return err
+	}
+	if len(signers) > 0 {
+		spec.Sign = sign.SignHook(r, signers...)
+	}
+	var done func()
+	spec.Progress, done = progressBar("commit")
 	res, err := compose.Commit(ctx, r, spec)
+	done()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), res.Commit)
 	return nil
+}
+
+// commitSigners resolves --sign (ed25519 first, as ostree signs) and
+// --gpg-sign keys.
+func commitSigners(ctx context.Context, o *commitFlags) ([]sign.Signer, error) {
+	var out []sign.Signer
+	for _, k := range o.signKeys {
+		s, err := sign.NewEngineSigner(o.signType, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	for _, k := range o.gpgSign {
+		s, err := sign.NewGPGSigner(ctx, k, o.gpgHome)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // spec turns the flags into a compose.Spec, reading the files they name.
@@ -200,27 +220,6 @@ func (o *commitFlags) spec(args []string) (compose.Spec, error) {
 		spec.Trees = append(spec.Trees, ts)
 	}
 	return spec, nil
-}
-
-// commitSigners resolves --sign (ed25519 first, as ostree signs) and
-// --gpg-sign keys before anything is written.
-func commitSigners(ctx context.Context, o *commitFlags) ([]sign.Signer, error) {
-	var out []sign.Signer
-	for _, k := range o.signKeys {
-		s, err := sign.NewEngineSigner(o.signType, k)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	for _, k := range o.gpgSign {
-		s, err := sign.NewGPGSigner(ctx, k, o.gpgHome)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // commitGC lets commit's heap grow to five times what is live (GOGC=400)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,7 +28,15 @@ func TestCommitKilledAtRandomMomentsLeavesConsistentRepo(t *testing.T) {
 	base := t.TempDir()
 	small, big := filepath.Join(base, "small"), filepath.Join(base, "big")
 	repotest.WriteFile(t, small+"/old", "old tree\n", 0o644)
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	seed := time.Now().UnixNano()
+	if v := os.Getenv("GROVE_CRASH_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseInt(v, 10, 64); err != nil {
+			t.Fatalf("GROVE_CRASH_SEED=%q: %v", v, err)
+		}
+	}
+	t.Logf("seed %d (rerun with GROVE_CRASH_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
 	buf := make([]byte, 48<<10)
 	for i := 0; i < 100; i++ {
 		rng.Read(buf)

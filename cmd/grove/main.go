@@ -1,5 +1,3 @@
-// Command grove is "git for operating system binaries": an OSTree-compatible
-// repository tool with a terminal UI. Its command lines follow ostree's.
 package main
 
 import (

@@ -40,19 +40,19 @@ func newSignCmd() *cobra.Command {
 			if o.engine == "" {
 				o.engine = sign.EngineEd25519
 			}
-			if o.engine != sign.EngineEd25519 {
-				return errors.New("Requested signature type is not implemented")
+			if _, err := sign.NewEngineVerifier(o.engine); err != nil {
+				return err
 			}
 			switch {
 			case o.verify:
-				msg, err := verifyEd25519(ctx, r, sum, &o, args[1:])
+				msg, err := verifyCommitKeys(ctx, r, sum, &o, args[1:])
 				if err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), msg)
 				return nil
 			case o.del:
-				n, err := deleteEd25519(ctx, r, sum, args[1:])
+				n, err := deleteSignapi(ctx, r, sum, o.engine, args[1:])
 				if err != nil {
 					return err
 				}
@@ -88,12 +88,15 @@ func newSignCmd() *cobra.Command {
 	return cmd
 }
 
-// verifyEd25519 follows `ostree sign --verify`: each KEY on its own first,
-// then (with no KEY, or with --keys-file) the keys file or the system's
-// trusted and revoked keys.
-func verifyEd25519(ctx context.Context, r *repo.Repo, sum oid.Checksum, o *signOpts, keys []string) (string, error) {
+// verifyCommitKeys follows `ostree sign --verify`: each KEY on its own
+// first, then (with no KEY, or with --keys-file) the keys file or the
+// system's trusted and revoked keys.
+func verifyCommitKeys(ctx context.Context, r *repo.Repo, sum oid.Checksum, o *signOpts, keys []string) (string, error) {
 	for _, k := range keys {
-		v := &sign.Ed25519Verifier{}
+		v, err := sign.NewEngineVerifier(o.engine)
+		if err != nil {
+			return "", err
+		}
 		if v.AddKey(k) != nil {
 			continue
 		}
@@ -104,17 +107,20 @@ func verifyEd25519(ctx context.Context, r *repo.Repo, sum oid.Checksum, o *signO
 	if len(keys) > 0 && o.keysFile == "" {
 		return "", errors.New("No valid signatures found")
 	}
-	v := &sign.Ed25519Verifier{}
+	v, err := sign.NewEngineVerifier(o.engine)
+	if err != nil {
+		return "", err
+	}
 	if o.keysFile != "" {
 		if err := v.AddKeyFile(o.keysFile, false); err != nil {
 			return "", err
 		}
-	} else {
+	} else if ev, ok := v.(*sign.Ed25519Verifier); ok {
 		dirs := sign.DefaultEd25519Dirs
 		if o.keysDir != "" {
 			dirs = []string{o.keysDir}
 		}
-		if err := v.LoadSystemKeys(dirs...); err != nil {
+		if err := ev.LoadSystemKeys(dirs...); err != nil {
 			return "", err
 		}
 	}
@@ -125,14 +131,23 @@ func verifyEd25519(ctx context.Context, r *repo.Repo, sum oid.Checksum, o *signO
 	return res.Message, nil
 }
 
-// deleteEd25519 removes the ed25519 signatures that the public keys
-// verify. (ostree 2022.7 accepts --delete but ignores it.)
-func deleteEd25519(ctx context.Context, r *repo.Repo, sum oid.Checksum, keys []string) (int, error) {
-	v := &sign.Ed25519Verifier{}
+// deleteSignapi removes the signatures that the public keys verify.
+// (ostree 2022.7 accepts --delete but ignores it.)
+func deleteSignapi(ctx context.Context, r *repo.Repo, sum oid.Checksum, engine string, keys []string) (int, error) {
+	n := 0
 	for _, k := range keys {
-		if err := v.AddKey(k); err != nil {
-			return 0, err
+		v, err := sign.NewEngineVerifier(engine)
+		if err != nil {
+			return n, err
 		}
+		if err := v.AddKey(k); err != nil {
+			return n, err
+		}
+		d, err := sign.DeleteSignatures(ctx, r, sum, v)
+		if err != nil {
+			return n, err
+		}
+		n += d
 	}
-	return sign.DeleteSignatures(ctx, r, sum, v)
+	return n, nil
 }

@@ -468,3 +468,117 @@ func TestGPGSignCLIErrors(t *testing.T) {
 		t.Fatal("a commit with a bad key moved its ref")
 	}
 }
+
+// TestSignapiInteropWithDummyEngine checks the signapi formats that
+// ed25519 shares (ostree.sign.<engine> in detached metadata and in
+// summary.sig, the OSTSGNDT superblock wrapper) against the real ostree,
+// using its test engine "dummy" (Debian's ostree has no ed25519): each
+// side verifies what the other signed, and ostree pulls with sign-verify
+// and sign-verify-summary from a repository grove signed.
+func TestSignapiInteropWithDummyEngine(t *testing.T) {
+	repotest.NeedOstree(t)
+	t.Setenv("OSTREE_DUMMY_SIGN_ENABLED", "1")
+	ctx := context.Background()
+	p := signRepo(t, "main", "next", "ostree")
+
+	// Commits.
+	repotest.Ostree(t, "--repo="+p, "sign", "--sign-type=dummy", "ostree", "okey")
+	if out := grove(t, "--repo="+p, "sign", "--verify", "--sign-type=dummy", "ostree", "okey"); out != "dummy: Signature verified\n" {
+		t.Fatalf("grove on ostree's signature: %q", out)
+	}
+	grove(t, "--repo="+p, "sign", "--sign-type=dummy", "main", "gkey")
+	grove(t, "--repo="+p, "sign", "--sign-type=dummy", "next", "gkey")
+	if out := repotest.Ostree(t, "--repo="+p, "sign", "--verify", "--sign-type=dummy", "main", "gkey"); out != "dummy: Signature verified" {
+		t.Fatalf("ostree on grove's signature: %q", out)
+	}
+	if _, err := repotest.OstreeErr(t, "--repo="+p, "sign", "--verify", "--sign-type=dummy", "main", "other"); err == nil {
+		t.Fatal("ostree accepts the wrong key")
+	}
+	_, errOut, err := groveErr(t, "--repo="+p, "sign", "--verify", "--sign-type=dummy", "ostree", "other")
+	if err == nil || errOut != "error: No valid signatures found\n" {
+		t.Fatalf("grove with the wrong key: %v %q", err, errOut)
+	}
+
+	// Summary: ostree signs, grove verifies; grove signs, ostree pulls.
+	repotest.Ostree(t, "--repo="+p, "summary", "-u", "--sign-type=dummy", "--sign=skey")
+	summary, _ := os.ReadFile(p + "/summary")
+	sig, _ := os.ReadFile(p + "/summary.sig")
+	dv, _ := sign.NewEngineVerifier(sign.EngineDummy)
+	dv.AddKey("skey")
+	if _, err := sign.VerifySummary(ctx, dv, summary, sig); err != nil {
+		t.Fatalf("ostree-signed summary: %v", err)
+	}
+	s, _ := sign.NewEngineSigner(sign.EngineDummy, "gkey")
+	if sig, err = sign.SignSummary(ctx, summary, nil, s); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p+"/summary.sig", sig, 0o644)
+	pull := func(key, summary string, refs ...string) (string, error) {
+		dst := t.TempDir() + "/dst"
+		repotest.Ostree(t, "--repo="+dst, "init", "--mode=archive")
+		repotest.Ostree(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "--set=sign-verify=dummy",
+			"--set=sign-verify-summary="+summary, "--set=verification-dummy-key="+key, "origin", "file://"+p)
+		return repotest.OstreeErr(t, append([]string{"--repo=" + dst, "pull", "origin"}, refs...)...)
+	}
+	if out, err := pull("gkey", "dummy", "main", "next"); err != nil {
+		t.Fatalf("ostree pull with sign-verify: %v\n%s", err, out)
+	}
+	if out, err := pull("other", "dummy", "main"); err == nil || !strings.Contains(out, "signature: dummy: incorrect signatures found") {
+		t.Fatalf("ostree pull with the wrong key: %v\n%s", err, out)
+	}
+	// Commit signatures alone: the commit ostree signed with another key
+	// is refused.
+	if out, err := pull("gkey", "false", "ostree"); err == nil || !strings.Contains(out, "Can't verify commit") {
+		t.Fatalf("ostree pull of a commit signed with another key: %v\n%s", err, out)
+	}
+
+	// Deltas: ostree signs a superblock, grove verifies it; grove signs
+	// one, ostree verifies it and reports it signed.
+	repotest.Ostree(t, "--repo="+p, "static-delta", "generate", "--from=main", "--to=next", "--sign-type=dummy", "--sign=dkey")
+	repotest.Ostree(t, "--repo="+p, "static-delta", "generate", "--from=next", "--to=ostree")
+	var ostreeSigned, unsigned string
+	filepath.Walk(p+"/deltas", func(path string, info os.FileInfo, err error) error {
+		if err == nil && info.Name() == "superblock" {
+			b, _ := os.ReadFile(path)
+			if sign.IsSignedSuperblock(b) {
+				ostreeSigned = path
+			} else {
+				unsigned = path
+			}
+		}
+		return nil
+	})
+	if ostreeSigned == "" || unsigned == "" {
+		t.Fatal("ostree made no deltas")
+	}
+	b, _ := os.ReadFile(ostreeSigned)
+	dv.AddKey("dkey")
+	if _, _, err := sign.VerifySuperblock(ctx, dv, b); err != nil {
+		t.Fatalf("ostree-signed superblock: %v", err)
+	}
+	if got := sign.SuperblockEngines(b); len(got) != 1 || got[0] != "dummy" {
+		t.Fatalf("engines: %v", got)
+	}
+	b, _ = os.ReadFile(unsigned)
+	s, _ = sign.NewEngineSigner(sign.EngineDummy, "gkey")
+	signed, err := sign.SignSuperblock(ctx, b, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(unsigned, signed, 0o644)
+	var name string
+	for _, l := range strings.Split(repotest.Ostree(t, "--repo="+p, "static-delta", "list"), "\n") {
+		if strings.HasSuffix(l, repotest.Ostree(t, "--repo="+p, "rev-parse", "ostree")) {
+			name = l
+		}
+	}
+	if out := repotest.Ostree(t, "--repo="+p, "static-delta", "verify", "--sign-type=dummy", name, "gkey"); out != "Verification OK" {
+		t.Fatalf("ostree on grove's superblock: %q", out)
+	}
+	if out := repotest.Ostree(t, "--repo="+p, "static-delta", "show", name); !strings.Contains(out, "Signed: yes") {
+		t.Fatalf("static-delta show:\n%s", out)
+	}
+	if _, err := repotest.OstreeErr(t, "--repo="+p, "static-delta", "verify", "--sign-type=dummy", name, "other"); err == nil {
+		t.Fatal("ostree accepts grove's superblock with the wrong key")
+	}
+}

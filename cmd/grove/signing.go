@@ -18,6 +18,16 @@ import (
 // extension) a commit without a valid signature is an error.
 func showSignatures(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, sum oid.Checksum, o *showOpts) error {
 	ctx := cmd.Context()
+	if !o.gpgVerify {
+		// Keyrings are read only for a commit that has GPG signatures.
+		_, meta, err := sign.CommitData(ctx, r, sum)
+		if err != nil {
+			return err
+		}
+		if sign.Signatures(meta, sign.KeyGPG) == nil {
+			return nil
+		}
+	}
 	opts := sign.GPGKeyringOptions{Repo: r.Path(), AllRemotes: true, HomeDir: o.gpgHome}
 	if o.gpgRemote != "" {
 		opt, err := remoteOption(r, o.gpgRemote)
@@ -38,12 +48,7 @@ func showSignatures(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, sum oid.C
 		}
 		return verr
 	}
-	n := len(res.Signatures)
-	plural := "s"
-	if n == 1 {
-		plural = ""
-	}
-	fmt.Fprintf(w, "Found %d signature%s:\n%s", n, plural, res.Describe("  "))
+	w.WriteString(res.ShowReport())
 	if verr != nil && o.gpgVerify {
 		w.Flush()
 		return fmt.Errorf("Commit %s: %w", sum, verr)

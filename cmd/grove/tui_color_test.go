@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/groveos/grove/core/demo"
 )
@@ -54,8 +53,7 @@ func TestTUINoColorRemovesColoursInTmux(t *testing.T) {
 		x.waitFor("exampleos/x86_64/base", "q quit")
 		x.run("send-keys", "-t", "grove", "j", "j", "j", "Enter")
 		x.waitFor("Log exampleos/x86_64/base", "Detached metadata")
-		time.Sleep(200 * time.Millisecond) // let the last frame land
-		pane := x.run("capture-pane", "-e", "-p", "-t", "grove")
+		pane := x.settled()
 		got := colourSGRs(pane)
 		switch {
 		case noColor && len(got) > 0:

@@ -58,6 +58,23 @@ func (x tmux) waitFor(want ...string) string {
 	}
 }
 
+// settled captures the pane (with colours) once two captures 50 ms apart
+// agree: the last frame has landed.
+func (x tmux) settled() string {
+	x.t.Helper()
+	prev := x.run("capture-pane", "-e", "-p", "-t", "grove")
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		cur := x.run("capture-pane", "-e", "-p", "-t", "grove")
+		if cur == prev {
+			return cur
+		}
+		prev = cur
+	}
+	x.t.Fatalf("the pane never settled:\n%s", prev)
+	return ""
+}
+
 // TestTUIInTmuxOnOstreeRepo drives the real binary in a 120x40 tmux pane on a
 // repository written by the real ostree: refs → log → back → help → quit.
 func TestTUIInTmuxOnOstreeRepo(t *testing.T) {

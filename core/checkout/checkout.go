@@ -1,20 +1,16 @@
-// Package checkout materialises a commit's tree (or a subpath of it) into a
-// directory, with ostree checkout's semantics: hardlinks into bare
-// repositories, copies otherwise, union modes, whiteouts and user mode.
-// It also exports trees as tar archives, like `ostree export`.
 package checkout
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/groveos/grove/core/inspect"
 	"github.com/groveos/grove/core/internal/workq"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
@@ -134,41 +130,29 @@ func CheckoutTree(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, de
 
 // Target is what a subpath names inside a tree: a directory (Tree, Meta)
 // or a file (File, named Name).
-type Target struct {
-	IsFile     bool
-	Name       string
-	File       oid.Checksum
-	Tree, Meta oid.Checksum
+type Target = inspect.Node
+
+// Resolve walks subpath ("" or "/" for the root) from a root directory as
+// ostree does (inspect.ResolvePath: "." and ".." are names that never
+// exist, symlinks are not followed). A missing path is ostree's
+// "No such file or directory: PATH" and matches ErrNotFound.
+func Resolve(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, subpath string) (Target, error) {
+	if subpath == "" {
+		subpath = "/"
+	}
+	t, err := inspect.ResolvePath(ctx, r, tree, meta, subpath)
+	var pe *inspect.PathError
+	if errors.As(err, &pe) {
+		return t, &subpathError{pe}
+	}
+	return t, err
 }
 
-// Resolve walks subpath ("" or "/" for the root) from a root directory.
-// Symlinks are not followed.
-func Resolve(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, subpath string) (Target, error) {
-	t := Target{Name: "/", Tree: tree, Meta: meta}
-	clean := path.Clean("/" + subpath)
-	if clean == "/" {
-		return t, nil
-	}
-	parts := strings.Split(clean[1:], "/")
-	for i, p := range parts {
-		dt, err := r.LoadDirTree(ctx, t.Tree)
-		if err != nil {
-			return t, fmt.Errorf("checkout: %s: %w", subpath, err)
-		}
-		f, d := dt.Lookup(p)
-		switch {
-		case d != nil:
-			t = Target{Name: p, Tree: d.Tree, Meta: d.Meta}
-		case f != nil && i == len(parts)-1:
-			return Target{IsFile: true, Name: p, File: f.Checksum}, nil
-		case f != nil:
-			return t, fmt.Errorf("%w: %s (%s is not a directory)", ErrNotFound, subpath, "/"+strings.Join(parts[:i+1], "/"))
-		default:
-			return t, fmt.Errorf("%w: %s", ErrNotFound, subpath)
-		}
-	}
-	return t, nil
-}
+// subpathError is inspect's PathError (ostree's text) that also matches
+// ErrNotFound.
+type subpathError struct{ *inspect.PathError }
+
+func (e *subpathError) Is(target error) bool { return target == ErrNotFound }
 
 type fileJob struct {
 	rel string // relative to the root fd

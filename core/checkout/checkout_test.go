@@ -174,8 +174,18 @@ func TestSubpathDirAndFileMatchOstree(t *testing.T) {
 			repotest.Ostree(t, "checkout", "--repo="+r.Path(), "--subpath="+sub, commit.String(), o)
 			repotest.SameTree(t, o, g)
 		}
+		// Paths resolve as ostree resolves them: ".." and "//" are no
+		// shortcuts, and a trailing "/" names an empty component.
+		for _, sub := range []string{"usr/../usr", "/usr//bin", "usr/", "/usr/bin"} {
+			err := checkout.Checkout(ctx, r, commit, t.TempDir()+"/y", checkout.Options{Subpath: sub})
+			_, oerr := repotest.OstreeErr(t, "checkout", "--repo="+r.Path(), "--subpath="+sub, commit.String(), t.TempDir()+"/y")
+			if (err == nil) != (oerr == nil) {
+				t.Errorf("subpath %q: grove %v, ostree %v", sub, err, oerr)
+			}
+		}
 		err := checkout.Checkout(ctx, r, commit, t.TempDir()+"/x", checkout.Options{Subpath: "/no/such"})
-		if !errors.Is(err, checkout.ErrNotFound) || !strings.Contains(err.Error(), "/no/such") {
+		// ostree names the first component that is missing.
+		if !errors.Is(err, checkout.ErrNotFound) || err.Error() != "No such file or directory: /no" {
 			t.Fatalf("missing subpath: %v", err)
 		}
 		if err := checkout.Checkout(ctx, r, commit, t.TempDir()+"/x", checkout.Options{Subpath: "/no/such", AllowNoent: true}); err != nil {

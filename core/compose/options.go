@@ -46,9 +46,13 @@ func ParseKeyValues(kvs []string, text bool) ([]gvariant.DictEntry, error) {
 	return out, nil
 }
 
-// LookupMeta returns the value of key in an a{sv}; like GVariantDict the
-// last of duplicated keys wins.
-func LookupMeta(meta []gvariant.DictEntry, key string) (gvariant.Variant, bool) {
+// lookupDictLast returns the value of key in an a{sv} the way a
+// GVariantDict built from it does: the last of duplicated keys wins. This
+// is what `ostree commit --keep-metadata` and the binding checks see;
+// plain lookups (show, log, version) take the first, as
+// g_variant_lookup_value does: object.LookupMeta. Verified against ostree
+// 2022.7 with a commit carrying version=1 then version=2.
+func lookupDictLast(meta []gvariant.DictEntry, key string) (gvariant.Variant, bool) {
 	for i := len(meta) - 1; i >= 0; i-- {
 		if k, _ := meta[i].Key.(string); k == key {
 			v, ok := meta[i].Value.(gvariant.Variant)
@@ -66,7 +70,7 @@ func AddBindings(meta []gvariant.DictEntry, refs []string, collectionID string) 
 	sort.Strings(sorted)
 	out := append(append([]gvariant.DictEntry{}, meta...),
 		gvariant.DictEntry{Key: object.MetaRefBinding, Value: gvariant.NewVariant("as", sorted)})
-	if _, ok := LookupMeta(meta, object.MetaCollectionBinding); !ok && collectionID != "" {
+	if _, ok := lookupDictLast(meta, object.MetaCollectionBinding); !ok && collectionID != "" {
 		out = append(out, gvariant.DictEntry{Key: object.MetaCollectionBinding, Value: gvariant.NewVariant("s", collectionID)})
 	}
 	return out

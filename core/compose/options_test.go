@@ -29,8 +29,8 @@ func TestParseKeyValuesKeepsOrderAndDuplicates(t *testing.T) {
 	}) {
 		t.Errorf("got %v, %v", got, err)
 	}
-	if v, _ := LookupMeta(got, "b"); v.Value != "2" {
-		t.Errorf("LookupMeta takes the last duplicate, got %v", v)
+	if v, _ := lookupDictLast(got, "b"); v.Value != "2" {
+		t.Errorf("lookupDictLast takes the last duplicate, got %v", v)
 	}
 	if _, err := ParseKeyValues([]string{"novalue"}, false); err == nil {
 		t.Error("missing '=' accepted")

@@ -160,7 +160,7 @@ func Commit(ctx context.Context, r *repo.Repo, spec Spec) (*Result, error) {
 		}
 		meta = append([]gvariant.DictEntry(nil), meta...)
 		for _, k := range spec.KeepMetadata {
-			v, ok := LookupMeta(pc.Metadata, k)
+			v, ok := lookupDictLast(pc.Metadata, k)
 			if !ok {
 				return nil, fmt.Errorf("missing metadata key '%s' from commit '%s'", k, parent)
 			}

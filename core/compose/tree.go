@@ -1,6 +1,3 @@
-// Package compose builds commits: an in-memory mutable tree filled from
-// directories, tarballs and existing commits, written as dirtree, dirmeta
-// and content objects in a transaction, then a commit object and its ref.
 package compose
 
 import (

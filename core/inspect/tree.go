@@ -120,33 +120,63 @@ func resolveNames(cur []string, rel string) []string {
 
 func namesPath(names []string) string { return "/" + strings.Join(names, "/") }
 
-func walkNames(ctx context.Context, r *repo.Repo, root *Entry, names []string) (*Entry, error) {
-	cur := root
+// Node is what a path names inside a tree: a directory (Tree, Meta) or a
+// file (File). Path is where it was found ("/" for the root).
+type Node struct {
+	Path, Name string
+	IsFile     bool
+	File       oid.Checksum
+	Tree, Meta oid.Checksum
+}
+
+// ResolvePath resolves path below the directory (tree, meta) with
+// Lookup's semantics (ostree's), reading dirtrees only: the one path
+// resolver of the engine (ls, cat, checkout --subpath, export, the TUI).
+func ResolvePath(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, path string) (Node, error) {
+	return resolveNodes(ctx, r, tree, meta, resolveNames(nil, path))
+}
+
+func resolveNodes(ctx context.Context, r *repo.Repo, tree, meta oid.Checksum, names []string) (Node, error) {
+	n := Node{Path: "/", Tree: tree, Meta: meta}
 	for k, p := range names {
-		if !cur.IsDir() {
-			return nil, &PathError{namesPath(names[:k+1]), ErrNotDir}
-		}
-		t, err := r.LoadDirTree(ctx, cur.Tree)
-		if err != nil {
-			return nil, err
-		}
 		full := namesPath(names[:k+1])
+		if n.IsFile {
+			return Node{}, &PathError{full, ErrNotDir}
+		}
+		t, err := r.LoadDirTree(ctx, n.Tree)
+		if err != nil {
+			return Node{}, err
+		}
 		f, d := t.Lookup(p)
 		switch {
 		case p == "":
-			err = &PathError{full, ErrNotFound}
+			return Node{}, &PathError{full, ErrNotFound}
 		case f != nil:
-			cur, err = fileEntry(ctx, r, full, p, f.Checksum)
+			n = Node{Path: full, Name: p, IsFile: true, File: f.Checksum}
 		case d != nil:
-			cur, err = dirEntry(ctx, r, full, p, d.Tree, d.Meta)
+			n = Node{Path: full, Name: p, Tree: d.Tree, Meta: d.Meta}
 		default:
-			err = &PathError{full, ErrNotFound}
-		}
-		if err != nil {
-			return nil, err
+			return Node{}, &PathError{full, ErrNotFound}
 		}
 	}
-	return cur, nil
+	return n, nil
+}
+
+func walkNames(ctx context.Context, r *repo.Repo, root *Entry, names []string) (*Entry, error) {
+	if len(names) == 0 {
+		return root, nil
+	}
+	if !root.IsDir() {
+		return nil, &PathError{namesPath(names[:1]), ErrNotDir}
+	}
+	n, err := resolveNodes(ctx, r, root.Tree, root.Checksum, names)
+	if err != nil {
+		return nil, err
+	}
+	if n.IsFile {
+		return fileEntry(ctx, r, n.Path, n.Name, n.File)
+	}
+	return dirEntry(ctx, r, n.Path, n.Name, n.Tree, n.Meta)
 }
 
 // Children lists a directory in ostree's enumeration order: files sorted by

@@ -82,7 +82,8 @@ func (c *Commit) String(key string) string {
 // Version is the "version" metadata key, or "".
 func (c *Commit) Version() string { return c.String(MetaVersion) }
 
-// LookupMeta finds key in an a{sv} dictionary.
+// LookupMeta finds key in an a{sv} dictionary: the first entry, as
+// g_variant_lookup_value (and so ostree show/log) finds it.
 func LookupMeta(dict []gvariant.DictEntry, key string) (gvariant.Variant, bool) {
 	v, ok := gvariant.Lookup(dict, key)
 	if !ok {

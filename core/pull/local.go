@@ -1,8 +1,3 @@
-// Package pull copies commits and everything they reach from one
-// repository into another, verifying the metadata it copies (and the
-// content too when untrusted, as ostree does): pull-local between
-// any two modes (bare-user → archive compresses, archive → bare-user
-// inflates), with content work spread over every core.
 package pull
 
 import (

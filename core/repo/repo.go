@@ -1,5 +1,3 @@
-// Package repo opens, creates and writes OSTree repositories: the config
-// key file, loose objects in every mode, refs, locking and transactions.
 package repo
 
 import (
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/keyfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +29,7 @@ var (
 type Repo struct {
 	path   string
 	mode   Mode
-	config *KeyFile
+	config *keyfile.File
 
 	fsync       bool
 	zlibLevel   int
@@ -54,7 +53,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Repo, error)
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("repo: create %s: %w", path, err)
 	}
-	kf := &KeyFile{}
+	kf := &keyfile.File{}
 	kf.Set("core", "repo_version", "1")
 	kf.Set("core", "mode", opts.Mode.String())
 	if opts.CollectionID != "" {
@@ -106,9 +105,9 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNotRepo, path, err)
 	}
-	kf, err := ParseKeyFile(data)
+	kf, err := keyfile.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%w: %s/config: %w", ErrConfig, path, err)
 	}
 	r := &Repo{path: path, config: kf}
 	if err := r.loadConfig(); err != nil {
@@ -123,6 +122,16 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 }
 
 func (r *Repo) loadConfig() error {
+	if err := r.readConfig(); err != nil {
+		if errors.Is(err, keyfile.ErrValue) {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (r *Repo) readConfig() error {
 	kf := r.config
 	if v := kf.String("core", "repo_version", ""); v != "1" {
 		return fmt.Errorf("%w: core.repo_version is %q, want 1", ErrConfig, v)
@@ -163,8 +172,9 @@ func (r *Repo) Path() string { return r.path }
 // Mode is how content objects are stored.
 func (r *Repo) Mode() Mode { return r.mode }
 
-// Config is the parsed config; change it with SetConfig.
-func (r *Repo) Config() *KeyFile { return r.config }
+// Config returns a copy of the parsed config: change the copy and pass
+// it to SaveConfig (a failed save then leaves the live config as it was).
+func (r *Repo) Config() *keyfile.File { return r.config.Clone() }
 
 // DisableXattrs reports core.disable-xattrs.
 func (r *Repo) DisableXattrs() bool { return r.noXattrs }
@@ -175,16 +185,18 @@ func (r *Repo) Fsync() bool { return r.fsync }
 // TmpDir is the repository's scratch directory, on the same filesystem.
 func (r *Repo) TmpDir() string { return filepath.Join(r.path, "tmp") }
 
-// SaveConfig atomically rewrites the config file from kf and reloads it.
-func (r *Repo) SaveConfig(ctx context.Context, kf *KeyFile) error {
-	old := r.config
-	r.config = kf
-	if err := r.loadConfig(); err != nil {
-		r.config = old
-		r.loadConfig()
+// SaveConfig checks kf, rewrites the config file from it atomically and
+// only then makes it the live config: on any error both stay as they were.
+func (r *Repo) SaveConfig(ctx context.Context, kf *keyfile.File) error {
+	next := &Repo{path: r.path, config: kf.Clone()}
+	if err := next.loadConfig(); err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(filepath.Join(r.path, "config"), kf.Bytes(), 0o644, r.fsync)
+	if err := fsutil.WriteFileAtomic(filepath.Join(r.path, "config"), kf.Bytes(), 0o644, r.fsync); err != nil {
+		return fmt.Errorf("repo: writing %s/config: %w", r.path, err)
+	}
+	r.config = next.config
+	return r.loadConfig()
 }
 
 // lock takes the repository lock on .lock, shared or exclusive, waiting up

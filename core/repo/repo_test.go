@@ -16,36 +16,34 @@ import (
 	"github.com/groveos/grove/core/repotest"
 )
 
-func TestKeyFileRoundTripAndEdit(t *testing.T) {
-	in := "# top comment\n[core]\nrepo_version=1\nmode=archive-z2\n\n[remote \"origin\"]\nurl=http://example.com/repo\nbranches=a/b;c;\n"
-	kf, err := repo.ParseKeyFile([]byte(in))
+// A config that does not load is refused and changes nothing, on disk
+// or live; Config hands out copies, so editing one changes nothing either.
+func TestSaveConfigIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeArchive)
+	before, err := os.ReadFile(r.Path() + "/config")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(kf.Bytes()); got != in {
-		t.Fatalf("round trip changed the file:\n%s", got)
+	kf := r.Config()
+	kf.Set("core", "fsync", "sometimes")
+	if _, err := kf.Bool("core", "fsync", true); err == nil {
+		t.Fatal("bad boolean read back")
 	}
-	if got := kf.List(`remote "origin"`, "branches"); strings.Join(got, ",") != "a/b,c" {
-		t.Errorf("List = %v", got)
+	if err := r.SaveConfig(ctx, kf); !errors.Is(err, repo.ErrConfig) {
+		t.Fatalf("SaveConfig(bad fsync) = %v", err)
 	}
+	after, _ := os.ReadFile(r.Path() + "/config")
+	if string(after) != string(before) {
+		t.Errorf("config file changed:\n%s", after)
+	}
+	if v, ok := r.Config().Get("core", "fsync"); ok {
+		t.Errorf("live config has fsync=%q after a failed save, or an edited copy leaked", v)
+	}
+	kf = r.Config()
 	kf.Set("core", "fsync", "false")
-	kf.Set("core", "spaced", " lead")
-	if v, _ := kf.Get("core", "spaced"); v != " lead" {
-		t.Errorf("escaped value read back as %q", v)
-	}
-	if b, err := kf.Bool("core", "fsync", true); err != nil || b {
-		t.Errorf("Bool = %v, %v", b, err)
-	}
-	if _, err := kf.Bool("core", "mode", false); !errors.Is(err, repo.ErrConfig) {
-		t.Errorf("non-boolean accepted: %v", err)
-	}
-	if !strings.Contains(string(kf.Bytes()), "mode=archive-z2\nfsync=false\nspaced=\\slead\n\n[remote") {
-		t.Errorf("new keys not placed before the blank line:\n%s", kf.Bytes())
-	}
-	for _, bad := range []string{"[core\nx=1\n", "x=1\n", "[core]\nnovalue\n"} {
-		if _, err := repo.ParseKeyFile([]byte(bad)); !errors.Is(err, repo.ErrConfig) {
-			t.Errorf("ParseKeyFile(%q) = %v", bad, err)
-		}
+	if err := r.SaveConfig(ctx, kf); err != nil || r.Fsync() {
+		t.Fatalf("SaveConfig(fsync=false) = %v, Fsync %v", err, r.Fsync())
 	}
 }
 

@@ -1,5 +1,3 @@
-// Package repotest holds helpers for tests that need real repositories and
-// the real ostree binary.
 package repotest
 
 import (

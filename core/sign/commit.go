@@ -2,8 +2,10 @@ package sign
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/bits"
+	"strings"
 
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/keyring"
@@ -59,6 +61,32 @@ func SignCommit(ctx context.Context, r *repo.Repo, commit oid.Checksum, signers 
 		}
 	}
 	return writeDetached(ctx, r, commit, meta)
+}
+
+// SignHook returns a hook for compose.Spec.Sign: it signs a commit being
+// written (its exact bytes) with each signer and returns the detached
+// metadata to store, the commit's own with the signatures appended. If
+// the same commit is already in the repository, its signatures are kept
+// and a GPG key that already signed it is refused, as SignCommit does.
+func SignHook(r *repo.Repo, signers ...Signer) func(context.Context, []byte, []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
+	return func(ctx context.Context, commit []byte, detached []gvariant.DictEntry) ([]gvariant.DictEntry, error) {
+		meta := append([]gvariant.DictEntry(nil), detached...)
+		if old, err := r.LoadCommitMeta(ctx, oid.Checksum(sha256.Sum256(commit))); err == nil {
+			for _, e := range old {
+				if k, ok := e.Key.(string); ok && (k == KeyGPG || strings.HasPrefix(k, KeyPrefix)) {
+					for _, sig := range Signatures(old, k) {
+						meta = AppendSignature(meta, k, sig)
+					}
+				}
+			}
+		}
+		for _, s := range signers {
+			if g, ok := s.(*GPGSigner); ok && g.HasSigned(Signatures(meta, KeyGPG)) {
+				return nil, oerr(ErrAlreadySigned, "Commit is already signed with GPG key %s", g.spec)
+			}
+		}
+		return SignData(ctx, commit, meta, signers...)
+	}
 }
 
 // VerifyCommit checks a stored commit's signatures for one engine.

@@ -23,21 +23,14 @@ func testCommit(t *testing.T, detached []gvariant.DictEntry) (*repo.Repo, oid.Ch
 	r := repotest.NewRepo(t, repo.ModeArchive)
 	dir := t.TempDir()
 	repotest.WriteFile(t, dir+"/a", "hello\n", 0o644)
-	tx, err := r.Begin(ctx)
+	res, err := compose.Commit(ctx, r, compose.Spec{
+		Branch: "main", Subject: "s", Timestamp: time.Unix(1577836800, 0), Detached: detached,
+		Trees: []compose.TreeSource{{Kind: "dir", Arg: dir}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := compose.ImportDir(ctx, tx, dir, compose.ImportOptions{Modifier: compose.NoModifier()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, _, err := compose.WriteCommit(ctx, tx, root, compose.CommitOptions{Subject: "s", Timestamp: time.Unix(1577836800, 0), Detached: detached, Branch: "main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sum := res.Commit
 	return r, sum
 }
 
@@ -197,5 +190,57 @@ func TestSignedSuperblock(t *testing.T) {
 	}
 	if _, err := SignSuperblock(ctx, sb); !errors.Is(err, ErrNoKeys) {
 		t.Fatalf("no keys: %v", err)
+	}
+}
+
+// TestSignHook signs inside compose.Commit's transaction; committing the
+// identical commit again keeps its signatures and refuses a key that
+// already signed.
+func TestSignHook(t *testing.T) {
+	ctx := context.Background()
+	r := repotest.NewRepo(t, repo.ModeBareUser)
+	dir := t.TempDir()
+	repotest.WriteFile(t, dir+"/a", "hello\n", 0o644)
+	alice, bob := genKey(t, "Alice", time.Time{}, 0), genKey(t, "Bob", time.Time{}, 0)
+	sa, _ := NewGPGSigner(ctx, keyID(alice), secretFile(t, alice))
+	sb, _ := NewGPGSigner(ctx, keyID(bob), secretFile(t, bob))
+	edSec, edPub := newEd25519(t)
+	se, _ := NewEd25519Signer(edSec)
+	commit := func(signers ...Signer) (oid.Checksum, error) {
+		res, err := compose.Commit(ctx, r, compose.Spec{
+			Branch: "main", Parent: "none", Subject: "s", Timestamp: time.Unix(1577836800, 0),
+			Detached: []gvariant.DictEntry{{Key: "note", Value: gvariant.NewVariant("s", "n")}},
+			Trees:    []compose.TreeSource{{Kind: "dir", Arg: dir}},
+			Sign:     SignHook(r, signers...),
+		})
+		if err != nil {
+			return oid.Checksum{}, err
+		}
+		return res.Commit, nil
+	}
+	sum, err := commit(se, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyCommit(ctx, r, sum, NewGPGVerifier(publicRing(t, alice))); err != nil {
+		t.Fatal(err)
+	}
+	ev := &Ed25519Verifier{}
+	ev.AddKey(edPub)
+	if _, err := VerifyCommit(ctx, r, sum, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commit(sa); !errors.Is(err, ErrAlreadySigned) {
+		t.Fatalf("same key again: %v", err)
+	}
+	if again, err := commit(sb); err != nil || again != sum {
+		t.Fatalf("second key: %v", err)
+	}
+	_, meta, _ := CommitData(ctx, r, sum)
+	if len(Signatures(meta, KeyGPG)) != 2 || len(Signatures(meta, KeyEd25519)) != 1 {
+		t.Fatalf("signatures after re-commit: %v", meta)
+	}
+	if v, ok := object.LookupMeta(meta, "note"); !ok || v.Value != "n" {
+		t.Fatalf("detached metadata: %v", meta)
 	}
 }

@@ -52,6 +52,23 @@
 // *Error values carrying ostree's wording and wrapping a sentinel
 // (ErrNoSignature, ErrMissingKey, ErrInvalidSignature, …).
 //
+// # Where grove differs from ostree 2022.7, on purpose
+//
+//   - A --gpg-homedir's pubring.kbx is read (ostree: "public key not found").
+//   - A corrupted GPG signature is BAD and verification goes on to the next
+//     signature; gpg (hence ostree) stops at the first bad one and reports
+//     neither its time nor its algorithm.
+//   - `gpg-sign --delete` removes every signature of a named key (ostree the
+//     first one); `sign --delete` works (ostree 2022.7 ignores the flag).
+//   - Signing refuses a GPG key that already signed by the signature's
+//     issuer key ID, without needing the public key in a keyring (ostree
+//     re-signs when it cannot read the home's keyring, e.g. a kbx home).
+//   - A parent repository's remote keyrings are not searched.
+//
+// The test engine "dummy" (signature = key string) exists, as in ostree,
+// only with OSTREE_DUMMY_SIGN_ENABLED=1: it proves the signapi formats
+// that ed25519 shares against Debian's ostree, which lacks ed25519.
+//
 // # What it must not do
 //
 // It never prints and never decides policy on its own: callers say which

@@ -248,3 +248,14 @@ func TestNoSignatures(t *testing.T) {
 		t.Fatal("string value taken for signatures")
 	}
 }
+
+func TestGPGSignerProtectedKeyFile(t *testing.T) {
+	e := genKey(t, "Locked", time.Time{}, 0)
+	if err := e.EncryptPrivateKeys([]byte("secret"), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewGPGSigner(context.Background(), keyID(e), secretFile(t, e))
+	if !errors.Is(err, ErrBadKey) || !strings.Contains(err.Error(), "passphrase-protected") {
+		t.Fatalf("%v", err)
+	}
+}

@@ -100,6 +100,9 @@ func NewGPGSigner(ctx context.Context, spec, home string) (*GPGSigner, error) {
 	}
 	// The secret is elsewhere (gpg-agent) or passphrase-protected: gpg.
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		if len(found) == 1 {
+			return nil, oerr(ErrBadKey, "The secret key %s in %s is passphrase-protected: export it without a passphrase, or sign from a GnuPG home directory (through gpg-agent)", spec, dir)
+		}
 		return nil, oerr(ErrNoKeys, "No gpg key found with ID %s (homedir: %s)", spec, homeName(home))
 	}
 	gpg, err := exec.LookPath("gpg")

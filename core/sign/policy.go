@@ -112,7 +112,12 @@ func signVerifiers(opt RemoteOption, key string, o PolicyOptions) ([]Verifier, e
 		if !b {
 			return nil, nil
 		}
+		// Every engine built in: ed25519, and ostree's test engine when
+		// it is enabled.
 		engines = []string{EngineEd25519}
+		if dummyEnabled() == nil {
+			engines = append(engines, EngineDummy)
+		}
 	} else {
 		required = true
 		for _, e := range strings.Split(raw, ";") {
@@ -123,12 +128,15 @@ func signVerifiers(opt RemoteOption, key string, o PolicyOptions) ([]Verifier, e
 	}
 	var out []Verifier
 	for _, name := range engines {
-		if name != EngineEd25519 {
-			return nil, oerr(ErrUnknownEngine, "Requested signature type is not implemented")
+		v, err := NewEngineVerifier(name)
+		if err != nil {
+			return nil, err
 		}
-		v := &Ed25519Verifier{SystemDirs: o.Ed25519Dirs}
-		file, hasFile := opt("verification-ed25519-file")
-		inline, hasKey := opt("verification-ed25519-key")
+		if ev, ok := v.(*Ed25519Verifier); ok {
+			ev.SystemDirs = o.Ed25519Dirs
+		}
+		file, hasFile := opt("verification-" + name + "-file")
+		inline, hasKey := opt("verification-" + name + "-key")
 		if !hasFile && !hasKey && required {
 			return nil, oerr(ErrNoKeys, "No keys found for required signapi type %s", name)
 		}

@@ -193,6 +193,25 @@ func (r *Result) Describe(prefix string) string {
 	return b.String()
 }
 
+// ShowReport is what `ostree show` prints after a signed commit: "Found N
+// signature(s):" and each signature described.
+func (r *Result) ShowReport() string {
+	return fmt.Sprintf("Found %d signature%s:\n%s", len(r.Signatures), plural(len(r.Signatures)), r.Describe("  "))
+}
+
+// PullReport is what `ostree pull` prints for each GPG-verified commit
+// (ostree_print_gpg_verify_result; the pull prints a blank line first).
+func (r *Result) PullReport() string {
+	return fmt.Sprintf("GPG: Verification enabled, found %d signature%s:\n%s", len(r.Signatures), plural(len(r.Signatures)), r.Describe("  "))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 // requireValid turns a GPG result without a valid signature into ostree's
 // error: every signature described, newest first, the code taken from the
 // last one (ostree_gpg_verify_result_require_valid_signature).

@@ -1,8 +1,3 @@
-// Package traverse walks the object graph of commits: commit → dirtree and
-// dirmeta, recursively, down to content objects, and optionally along
-// parent commits. It follows libostree's traversal rules: a missing commit
-// ends a history walk silently (repositories are often shallow), a missing
-// dirtree is an error unless the commit is marked partial.
 package traverse
 
 import (

@@ -1,5 +1,3 @@
-// Package fsutil holds the durable-write and extended-attribute helpers the
-// engine shares: temp file → fsync → rename → fsync directory.
 package fsutil
 
 import (

@@ -1,16 +1,28 @@
-package repo
+package keyfile
 
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
-// KeyFile is a GLib key file (the format of a repository's config),
-// kept line by line so that rewriting it preserves comments and order.
-type KeyFile struct {
+// Errors returned by this package.
+var (
+	ErrSyntax = errors.New("keyfile: syntax error")
+	ErrValue  = errors.New("keyfile: invalid value")
+)
+
+// valueError names the key and the bad value; it matches ErrValue.
+type valueError struct{ msg string }
+
+func (e *valueError) Error() string        { return e.msg }
+func (e *valueError) Is(target error) bool { return target == ErrValue }
+
+// File is a GLib key file, kept line by line.
+type File struct {
 	head   []kfLine // comments and blanks before the first group
 	groups []*kfGroup
 }
@@ -25,13 +37,14 @@ type kfLine struct {
 	raw        string // comment or blank line when key == ""
 }
 
-// ParseKeyFile reads GLib key-file text.
-func ParseKeyFile(data []byte) (*KeyFile, error) {
-	kf := &KeyFile{}
+// Parse reads GLib key-file text.
+func Parse(data []byte) (*File, error) {
+	kf := &File{}
 	var cur *kfGroup
 	var pre []kfLine // comments before the first group
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Split(splitLines)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		trim := strings.TrimSpace(line)
@@ -44,24 +57,46 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 			}
 		case strings.HasPrefix(trim, "["):
 			if !strings.HasSuffix(trim, "]") {
-				return nil, fmt.Errorf("%w: config line %d: unterminated group %q", ErrConfig, n, line)
+				return nil, fmt.Errorf("%w: line %d: unterminated group %q", ErrSyntax, n, line)
 			}
 			cur = &kfGroup{name: trim[1 : len(trim)-1]}
 			kf.groups = append(kf.groups, cur)
 		default:
 			k, v, ok := strings.Cut(line, "=")
 			if !ok || cur == nil {
-				return nil, fmt.Errorf("%w: config line %d: %q is not key=value in a group", ErrConfig, n, line)
+				return nil, fmt.Errorf("%w: line %d: %q is not key=value in a group", ErrSyntax, n, line)
 			}
-			cur.lines = append(cur.lines, kfLine{key: strings.TrimSpace(k), value: strings.TrimLeft(v, " \t")})
+			// GLib drops a "\r" that ends a line.
+			cur.lines = append(cur.lines, kfLine{key: strings.TrimSpace(k), value: strings.TrimSuffix(strings.TrimLeft(v, " \t"), "\r")})
 		}
 	}
 	kf.head = pre
 	return kf, sc.Err()
 }
 
+// Clone returns a deep copy: changing it leaves kf as it was.
+func (kf *File) Clone() *File {
+	c := &File{head: append([]kfLine(nil), kf.head...)}
+	for _, g := range kf.groups {
+		c.groups = append(c.groups, &kfGroup{name: g.name, lines: append([]kfLine(nil), g.lines...)})
+	}
+	return c
+}
+
+// splitLines is bufio.ScanLines without dropping a "\r" before the "\n":
+// a rewritten file keeps its bytes.
+func splitLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
 // Bytes renders the key file, GLib style (a blank line between groups).
-func (kf *KeyFile) Bytes() []byte {
+func (kf *File) Bytes() []byte {
 	var b bytes.Buffer
 	for _, l := range kf.head {
 		b.WriteString(l.raw + "\n")
@@ -85,7 +120,7 @@ func (kf *KeyFile) Bytes() []byte {
 
 func endsBlank(b *bytes.Buffer) bool { return bytes.HasSuffix(b.Bytes(), []byte("\n\n")) }
 
-func (kf *KeyFile) group(name string) *kfGroup {
+func (kf *File) group(name string) *kfGroup {
 	for _, g := range kf.groups {
 		if g.name == name {
 			return g
@@ -95,7 +130,7 @@ func (kf *KeyFile) group(name string) *kfGroup {
 }
 
 // Groups lists group names in file order.
-func (kf *KeyFile) Groups() []string {
+func (kf *File) Groups() []string {
 	out := make([]string, len(kf.groups))
 	for i, g := range kf.groups {
 		out[i] = g.name
@@ -104,7 +139,7 @@ func (kf *KeyFile) Groups() []string {
 }
 
 // Keys lists the keys of a group in file order.
-func (kf *KeyFile) Keys(group string) []string {
+func (kf *File) Keys(group string) []string {
 	g := kf.group(group)
 	if g == nil {
 		return nil
@@ -119,7 +154,7 @@ func (kf *KeyFile) Keys(group string) []string {
 }
 
 // Get returns a raw value; ok is false when the group or key is missing.
-func (kf *KeyFile) Get(group, key string) (string, bool) {
+func (kf *File) Get(group, key string) (string, bool) {
 	g := kf.group(group)
 	if g == nil {
 		return "", false
@@ -133,7 +168,7 @@ func (kf *KeyFile) Get(group, key string) (string, bool) {
 }
 
 // String returns a value or def when missing.
-func (kf *KeyFile) String(group, key, def string) string {
+func (kf *File) String(group, key, def string) string {
 	if v, ok := kf.Get(group, key); ok {
 		return v
 	}
@@ -141,7 +176,7 @@ func (kf *KeyFile) String(group, key, def string) string {
 }
 
 // Bool parses a GLib boolean (true/false/1/0) or returns def when missing.
-func (kf *KeyFile) Bool(group, key string, def bool) (bool, error) {
+func (kf *File) Bool(group, key string, def bool) (bool, error) {
 	v, ok := kf.Get(group, key)
 	if !ok {
 		return def, nil
@@ -152,24 +187,24 @@ func (kf *KeyFile) Bool(group, key string, def bool) (bool, error) {
 	case "false", "0":
 		return false, nil
 	}
-	return def, fmt.Errorf("%w: %s.%s: %q is not a boolean", ErrConfig, group, key, v)
+	return def, &valueError{fmt.Sprintf("%s.%s: %q is not a boolean", group, key, v)}
 }
 
 // Int parses an integer or returns def when missing.
-func (kf *KeyFile) Int(group, key string, def int64) (int64, error) {
+func (kf *File) Int(group, key string, def int64) (int64, error) {
 	v, ok := kf.Get(group, key)
 	if !ok {
 		return def, nil
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil {
-		return def, fmt.Errorf("%w: %s.%s: %q is not an integer", ErrConfig, group, key, v)
+		return def, &valueError{fmt.Sprintf("%s.%s: %q is not an integer", group, key, v)}
 	}
 	return n, nil
 }
 
 // List splits a ';'-separated list value.
-func (kf *KeyFile) List(group, key string) []string {
+func (kf *File) List(group, key string) []string {
 	v, ok := kf.Get(group, key)
 	if !ok {
 		return nil
@@ -184,7 +219,7 @@ func (kf *KeyFile) List(group, key string) []string {
 }
 
 // Set stores a value, creating the group and key as needed.
-func (kf *KeyFile) Set(group, key, value string) {
+func (kf *File) Set(group, key, value string) {
 	g := kf.group(group)
 	if g == nil {
 		g = &kfGroup{name: group}
@@ -206,12 +241,12 @@ func (kf *KeyFile) Set(group, key, value string) {
 }
 
 // SetList stores a ';'-separated list with GLib's trailing ';'.
-func (kf *KeyFile) SetList(group, key string, values []string) {
+func (kf *File) SetList(group, key string, values []string) {
 	kf.Set(group, key, strings.Join(values, ";")+";")
 }
 
 // Delete removes a key; it reports whether it existed.
-func (kf *KeyFile) Delete(group, key string) bool {
+func (kf *File) Delete(group, key string) bool {
 	g := kf.group(group)
 	if g == nil {
 		return false
@@ -230,7 +265,7 @@ func (kf *KeyFile) Delete(group, key string) bool {
 }
 
 // DeleteGroup removes a whole group; it reports whether it existed.
-func (kf *KeyFile) DeleteGroup(group string) bool {
+func (kf *File) DeleteGroup(group string) bool {
 	for i, g := range kf.groups {
 		if g.name == group {
 			kf.groups = append(kf.groups[:i], kf.groups[i+1:]...)
