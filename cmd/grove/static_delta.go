@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/groveos/grove/core/delta/apply"
 	"github.com/groveos/grove/core/delta/generate"
 	"github.com/groveos/grove/core/oid"
-	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/textual"
 )
@@ -276,7 +274,9 @@ func newDeltaApplyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = apply.Offline(ctx, r, args[0], apply.Options{Verify: verify, Progress: cliProgress(cmd)})
+			report, done := progressBar("apply-offline")
+			defer done()
+			_, err = apply.Offline(ctx, r, args[0], apply.Options{Verify: verify, Progress: report})
 			return err
 		},
 	}
@@ -287,20 +287,6 @@ func newDeltaApplyCmd() *cobra.Command {
 	return cmd
 }
 
-// cliProgress draws a one-line progress report on stderr when it is a
-// terminal (and nothing otherwise).
-func cliProgress(cmd *cobra.Command) progress.Func {
-	if fi, err := os.Stderr.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	return progress.Throttle(100*time.Millisecond, func(e progress.Event) {
-		if e.Final {
-			fmt.Fprintf(os.Stderr, "\r\033[K")
-			return
-		}
-		fmt.Fprintf(os.Stderr, "\r\033[K%s: %d/%d, %s/%s", e.Phase, e.Done, e.Total, textual.FormatSize(uint64(e.Bytes)), textual.FormatSize(uint64(e.TotalBytes)))
-	})
-}
 
 func newDeltaGenerateCmd() *cobra.Command {
 	var (
@@ -325,7 +311,7 @@ func newDeltaGenerateCmd() *cobra.Command {
 				return err
 			}
 			opts := generate.Options{MinFallbackSize: -1, MaxBsdiffSize: -1, DisableBsdiff: disableBsdiff,
-				Inline: inline, Filename: filename, Progress: cliProgress(cmd)}
+				Inline: inline, Filename: filename}
 			fromRev := from
 			if empty {
 				if from != "" {
@@ -397,7 +383,10 @@ func newDeltaGenerateCmd() *cobra.Command {
 				fmt.Println("  From: empty")
 			}
 			fmt.Printf("  To:   %s\n", opts.To)
+			var done func()
+			opts.Progress, done = progressBar("generate")
 			res, err := generate.Generate(ctx, r, opts)
+			done()
 			if err != nil {
 				return err
 			}
