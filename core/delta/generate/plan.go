@@ -3,7 +3,6 @@ package generate
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"runtime"
 	"sort"
@@ -227,11 +226,11 @@ func makePlan(ctx context.Context, r *repo.Repo, opts *Options) (*plan, error) {
 // storageSize is what an object takes in the repository (ostree's
 // query_object_storage_size: the loose file's size).
 func storageSize(r *repo.Repo, n oid.ObjectName) int64 {
-	st, err := os.Stat(r.ObjectPath(n))
+	s, err := r.StoredSize(context.Background(), n)
 	if err != nil {
 		return 0
 	}
-	return st.Size()
+	return s
 }
 
 // orderFiles sorts plain files so that similar ones sit together in a
