@@ -62,9 +62,17 @@ func TestApplyOstreeDeltas(t *testing.T) {
 	}
 	for _, c := range cases {
 		sb := generate(t, p, c.args...)
-		modes := repotest.Modes // every mode for the delta that patches old objects
-		if c.name != "from-to" {
+		// Every mode for the delta that patches old objects (ostree aborts
+		// on it in archive mode), two for scratch, one for the format
+		// variants.
+		modes := repotest.Modes
+		switch c.name {
+		case "scratch":
 			modes = []repo.Mode{repo.ModeArchive, repo.ModeBareUser}
+		case "inline", "small-chunks":
+			modes = []repo.Mode{repo.ModeArchive}
+		case "big-endian":
+			modes = []repo.Mode{repo.ModeBareUser}
 		}
 		for _, mode := range modes {
 			t.Run(c.name+"/"+mode.String(), func(t *testing.T) {
