@@ -287,7 +287,6 @@ func newDeltaApplyCmd() *cobra.Command {
 	return cmd
 }
 
-
 func newDeltaGenerateCmd() *cobra.Command {
 	var (
 		from, to, endianness, filename, signType, keysFile string
