@@ -11,20 +11,14 @@ import (
 	"github.com/groveos/grove/core/repotest"
 )
 
-// ostreeMadeRepo commits a RichTree with the real ostree and returns the
-// repository path and the commit checksum.
+// ostreeMadeRepo is the shared fixture repository of mode m made by the
+// real ostree (testdata/ostree): it returns its path and main, the rich
+// tree's commit.
 func ostreeMadeRepo(t *testing.T, m repo.Mode) (string, string) {
 	t.Helper()
-	src := t.TempDir() + "/src"
-	repotest.RichTree(t, src)
-	p := t.TempDir() + "/repo"
-	name := m.String()
-	if m == repo.ModeArchive {
-		name = "archive"
-	}
-	repotest.Ostree(t, "init", "--repo="+p, "--mode="+name)
-	sum := repotest.Ostree(t, "commit", "--repo="+p, "-b", "main", "-s", "rich", "--timestamp=2021-03-04T05:06:07Z", "--tree=dir="+src)
-	return p, sum
+	repotest.NeedOstree(t)
+	f := repotest.OstreeFixture(t, m)
+	return f.Path, f.Commits["main"].String()
 }
 
 // groveIn runs the grove binary in dir (for default destinations).

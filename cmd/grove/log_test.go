@@ -57,23 +57,14 @@ func buildInspectFixture(t *testing.T) inspectRepos {
 	small := filepath.Join(dir, "small")
 	repotest.WriteFile(t, small+"/hello", "hello\n", 0o644)
 	inspFixtureDir = dir
-	out := inspectRepos{archive: dir + "/archive", bareUser: dir + "/bare-user", bare: dir + "/bare",
-		bareUserOnly: dir + "/bare-user-only", grove: dir + "/grove"}
-	for _, m := range []struct{ path, mode string }{{out.archive, "archive"}, {out.bareUser, "bare-user"},
-		{out.bare, "bare"}, {out.bareUserOnly, "bare-user-only"}} {
-		o := func(args ...string) { repotest.Ostree(t, append([]string{"--repo=" + m.path}, args...)...) }
-		o("init", "--mode="+m.mode)
-		common := []string{"--owner-uid=0", "--owner-gid=0"}
-		o(append([]string{"commit", "-b", "main", "--timestamp=2020-01-01T00:00:00Z", "-s", "first commit",
-			"--add-metadata-string=version=1.0", small}, common...)...)
-		o(append([]string{"commit", "-b", "main", "--timestamp=2020-01-02T03:04:05Z", "-s", "rich tree",
-			"-m", "body line 1\nline 2\n\nlast paragraph", "--add-metadata-string=version=2.0",
-			"--add-metadata=num=42", "--add-metadata=arr=['a','b']", "--add-metadata=big=uint64 7",
-			"--add-metadata=flag=true", "--add-detached-metadata-string=sig=xyz", tree}, common...)...)
-		o(append([]string{"commit", "-b", "other/branch", "--timestamp=2021-06-01T00:00:00Z", "-s", "",
-			"--orphan", small}, common...)...)
-		o("refs", "--create=origin:remote/ref", "main^")
-		o("refs", "--create=stable", "--alias", "main")
+	// The ostree-made repositories are the shared fixtures
+	// (testdata/ostree/make-repos.sh); grove's is written below.
+	out := inspectRepos{grove: dir + "/grove"}
+	for _, m := range []struct {
+		path *string
+		mode repo.Mode
+	}{{&out.archive, repo.ModeArchive}, {&out.bareUser, repo.ModeBareUser}, {&out.bare, repo.ModeBare}, {&out.bareUserOnly, repo.ModeBareUserOnly}} {
+		*m.path = repotest.OstreeFixtureAt(t, m.mode, dir).Path
 	}
 	// A repository written by grove.
 	ctx := context.Background()

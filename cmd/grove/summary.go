@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/bits"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/sign"
 	"github.com/groveos/grove/core/summary"
 	"github.com/groveos/grove/core/textual"
 )
@@ -22,7 +25,8 @@ func init() { register(newSummaryCmd) }
 
 func newSummaryCmd() *cobra.Command {
 	var update, view, raw bool
-	var meta []string
+	var meta, gpgSign, signKeys []string
+	var gpgHome, signType string
 	cmd := &cobra.Command{
 		Use:   "summary [OPTION…]",
 		Short: "Manage summary metadata",
@@ -51,7 +55,11 @@ func newSummaryCmd() *cobra.Command {
 					}
 					extra = append(extra, gvariant.DictEntry{Key: k, Value: val})
 				}
-				return summary.Update(ctx, r, summary.Options{Extra: extra})
+				signer, err := summarySigner(ctx, gpgSign, gpgHome, signKeys, signType)
+				if err != nil {
+					return err
+				}
+				return summary.Update(ctx, r, summary.Options{Extra: extra, Sign: signer})
 			case view || raw:
 				data, err := summary.Read(ctx, r)
 				if err != nil {
@@ -69,6 +77,10 @@ func newSummaryCmd() *cobra.Command {
 	f.BoolVar(&view, "view", false, "View the local summary file")
 	f.BoolVar(&raw, "raw", false, "View the raw bytes of the summary file")
 	f.StringArrayVarP(&meta, "add-metadata", "m", nil, "Additional metadata field to add to the summary")
+	f.StringArrayVar(&gpgSign, "gpg-sign", nil, "GPG Key ID to sign the summary with")
+	f.StringVar(&gpgHome, "gpg-homedir", "", "GPG Homedir to use when looking for keyrings")
+	f.StringArrayVar(&signKeys, "sign", nil, "Key ID to sign the summary with")
+	f.StringVar(&signType, "sign-type", "ed25519", "Signature type to use (defaults to 'ed25519')")
 	return cmd
 }
 
@@ -177,4 +189,67 @@ func isoTime(v gvariant.Variant) string {
 		z += fmt.Sprintf(":%02d", m)
 	}
 	return t.Format("2006-01-02T15:04:05") + z
+}
+
+// dumpSummaryKeys lists a summary's metadata keys, sorted
+// (ot_dump_summary_metadata_keys).
+func dumpSummaryKeys(w io.Writer, data []byte) error {
+	v, err := gvariant.Unmarshal(summary.Type, data)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	exts, _ := v.(gvariant.Tuple)[1].([]gvariant.DictEntry)
+	keys := make([]string, 0, len(exts))
+	for _, e := range exts {
+		k, _ := e.Key.(string)
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintln(w, k)
+	}
+	return nil
+}
+
+// dumpSummaryKey prints one metadata value, byte-swapped and annotated
+// (ot_dump_summary_metadata_key).
+func dumpSummaryKey(w io.Writer, data []byte, key string) error {
+	v, err := gvariant.Unmarshal(summary.Type, data)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	exts, _ := v.(gvariant.Tuple)[1].([]gvariant.DictEntry)
+	val, ok := gvariant.Lookup(exts, key)
+	if !ok {
+		return fmt.Errorf("No such metadata key '%s'", key)
+	}
+	vv := val.(gvariant.Variant)
+	return printSwapped(w, vv.Type, vv.Value)
+}
+
+// summarySigner makes summary.sig for summary -u --gpg-sign/--sign: the
+// keys are resolved before anything is written (GPG first, as ostree
+// signs); nil when no key is given.
+func summarySigner(ctx context.Context, gpgKeys []string, gpgHome string, signKeys []string, signType string) (func(context.Context, []byte) ([]byte, error), error) {
+	if len(gpgKeys) == 0 && len(signKeys) == 0 {
+		return nil, nil
+	}
+	var signers []sign.Signer
+	for _, k := range gpgKeys {
+		s, err := sign.NewGPGSigner(ctx, k, gpgHome)
+		if err != nil {
+			return nil, err
+		}
+		signers = append(signers, s)
+	}
+	for _, k := range signKeys {
+		s, err := sign.NewEngineSigner(signType, k)
+		if err != nil {
+			return nil, err
+		}
+		signers = append(signers, s)
+	}
+	return func(ctx context.Context, summary []byte) ([]byte, error) {
+		return sign.SignSummary(ctx, summary, nil, signers...)
+	}, nil
 }

@@ -139,7 +139,7 @@ func ImportKeys(repoPath, remote string, src *keyring.Keyring, ids []string) (in
 		for _, id := range ids {
 			found := src.Lookup(id)
 			if len(found) == 0 {
-				return 0, oerr(ErrNoKeys, "GPG: Unable to find key \"%s\": End of file", id)
+				return 0, oerr(ErrNoKeys, "GPG: Unable to find key \"%s\": GPGME: End of file", id)
 			}
 			for _, e := range found {
 				pick.AddEntity(e)

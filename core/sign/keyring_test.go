@@ -40,7 +40,7 @@ func TestImportKeysAndListLikeOstree(t *testing.T) {
 	if n, err := ImportKeys(p, "grove", src, []string{a.KeyID}); err != nil || n != 0 {
 		t.Fatalf("re-import: %d %v", n, err)
 	}
-	if _, err := ImportKeys(p, "grove", src, []string{"0123456789ABCDEF"}); err == nil || err.Error() != `GPG: Unable to find key "0123456789ABCDEF": End of file` {
+	if _, err := ImportKeys(p, "grove", src, []string{"0123456789ABCDEF"}); err == nil || err.Error() != `GPG: Unable to find key "0123456789ABCDEF": GPGME: End of file` {
 		t.Fatalf("unknown key ID: %v", err)
 	}
 	for _, f := range []string{a.PublicKeyring, b.Armored} {

@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/groveos/grove/core/delta"
 	"github.com/groveos/grove/core/gvariant"
+	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -30,6 +30,7 @@ const (
 	KeyTombstones     = "ostree.summary.tombstone-commits"
 	KeyIndexedDeltas  = "ostree.summary.indexed-deltas"
 	KeyCollectionID   = "ostree.summary.collection-id"
+	KeyCollectionMap  = "ostree.summary.collection-map"
 	KeyCommitTime     = "ostree.commit.timestamp"
 	KeyCommitVersion  = "ostree.commit.version"
 	summaryFile       = "summary"
@@ -46,45 +47,42 @@ type Options struct {
 	Extra []gvariant.DictEntry
 	// Now is the last-modified time; zero means time.Now().
 	Now time.Time
+	// Sign, when set, makes the summary.sig for the summary bytes (an
+	// a{sv} with ostree.gpgsigs and/or ostree.sign.<engine>): core/sign
+	// does it for summary --gpg-sign/--sign.
+	Sign func(ctx context.Context, summary []byte) ([]byte, error)
 }
 
 // Generate builds the summary bytes for r's current refs and deltas.
 // Metadata keys are written sorted by name (ostree's order is GHashTable
 // order, which clients do not depend on).
 func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
-	refs, err := r.RefsWithPrefix(ctx, "", false, false)
+	refs, err := r.ListRefs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("summary: %w", err)
 	}
-	names := make([]string, 0, len(refs))
-	for n := range refs {
-		if !strings.Contains(n, ":") { // remote refs stay out of the summary
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
+	kf := r.Config()
+	mainID, _ := kf.Get("core", "collection-id")
+	// refs/heads go in the main list; mirrored refs of other collections
+	// (refs/mirrors/COLLECTION/REF) in the collection map. Remote refs
+	// stay out, as in ostree.
 	var entries []any
-	for _, n := range names {
-		sum, err := oid.Parse(refs[n])
-		if err != nil {
-			return nil, fmt.Errorf("summary: ref %s: %w", n, err)
-		}
-		data, err := r.ReadMeta(ctx, oid.Commit, sum)
-		if err != nil {
-			return nil, fmt.Errorf("summary: ref %s: %w", n, err)
-		}
-		c, err := object.UnmarshalCommit(data)
-		if err != nil {
-			return nil, fmt.Errorf("summary: ref %s: commit %s: %w", n, sum, err)
-		}
-		meta := []gvariant.DictEntry{{Key: KeyCommitTime, Value: gvariant.NewVariant("t", bits.ReverseBytes64(c.Timestamp))}}
-		if v, ok := c.Lookup(object.MetaVersion); ok {
-			if s, ok := v.Value.(string); ok {
-				meta = append(meta, gvariant.DictEntry{Key: KeyCommitVersion, Value: gvariant.NewVariant("s", s)})
+	byCollection := map[string][]any{}
+	for _, ref := range refs { // sorted by name within heads and mirrors
+		switch {
+		case ref.Remote == "" && !ref.Mirror:
+			e, err := refEntry(ctx, r, ref.Name, ref.Checksum)
+			if err != nil {
+				return nil, err
 			}
+			entries = append(entries, e)
+		case ref.Mirror && ref.Remote != mainID:
+			e, err := refEntry(ctx, r, ref.Name, ref.Checksum)
+			if err != nil {
+				return nil, err
+			}
+			byCollection[ref.Remote] = append(byCollection[ref.Remote], e)
 		}
-		// The size is host order (little-endian), unlike most ostree integers.
-		entries = append(entries, gvariant.Tuple{n, gvariant.Tuple{uint64(len(data)), sum[:], meta}})
 	}
 
 	md := map[string]gvariant.Variant{}
@@ -94,7 +92,6 @@ func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
 			md[k] = v
 		}
 	}
-	kf := r.Config()
 	noDeltas, err := kf.Bool("core", "no-deltas-in-summary", false)
 	if err != nil {
 		return nil, fmt.Errorf("summary: %w", err)
@@ -120,8 +117,20 @@ func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
 	}
 	md[KeyTombstones] = gvariant.NewVariant("b", tomb)
 	md[KeyIndexedDeltas] = gvariant.NewVariant("b", true)
-	if id, ok := kf.Get("core", "collection-id"); ok && id != "" {
-		md[KeyCollectionID] = gvariant.NewVariant("s", id)
+	if mainID != "" {
+		md[KeyCollectionID] = gvariant.NewVariant("s", mainID)
+	}
+	if len(byCollection) > 0 {
+		ids := make([]string, 0, len(byCollection))
+		for id := range byCollection {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		cmap := make([]gvariant.DictEntry, len(ids))
+		for i, id := range ids {
+			cmap[i] = gvariant.DictEntry{Key: id, Value: byCollection[id]}
+		}
+		md[KeyCollectionMap] = gvariant.NewVariant("a{sa(s(taya{sv}))}", cmap)
 	}
 	keys := make([]string, 0, len(md))
 	for k := range md {
@@ -139,8 +148,34 @@ func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
 	return out, nil
 }
 
-// Update regenerates the delta indexes (delta.Reindex), then writes a fresh summary into r atomically and removes a summary.sig
-// that no longer matches it.
+// refEntry is one (s(taya{sv})) ref entry: the commit's size (host
+// order, little-endian, unlike most ostree integers), its checksum, and
+// its timestamp and version.
+func refEntry(ctx context.Context, r *repo.Repo, name string, sum oid.Checksum) (any, error) {
+	data, err := r.ReadMeta(ctx, oid.Commit, sum)
+	if err != nil {
+		return nil, fmt.Errorf("summary: ref %s: %w", name, err)
+	}
+	c, err := object.UnmarshalCommit(data)
+	if err != nil {
+		return nil, fmt.Errorf("summary: ref %s: commit %s: %w", name, sum, err)
+	}
+	// The order ostree's hash table gives these two keys.
+	var meta []gvariant.DictEntry
+	if v, ok := c.Lookup(object.MetaVersion); ok {
+		if s, ok := v.Value.(string); ok {
+			meta = append(meta, gvariant.DictEntry{Key: KeyCommitVersion, Value: gvariant.NewVariant("s", s)})
+		}
+	}
+	meta = append(meta, gvariant.DictEntry{Key: KeyCommitTime, Value: gvariant.NewVariant("t", bits.ReverseBytes64(c.Timestamp))})
+	return gvariant.Tuple{name, gvariant.Tuple{uint64(len(data)), sum[:], meta}}, nil
+}
+
+// Update regenerates the delta indexes (delta.Reindex), then writes a fresh summary into r, and its summary.sig when
+// opts.Sign is set, as ostree does: both are made in a temporary directory
+// (the summary taking the signature's mtime, so that HTTP caches expire
+// them together), renamed into place, and the repository directory is
+// synced. Without signing, a summary.sig left from before is removed.
 func Update(ctx context.Context, r *repo.Repo, opts Options) error {
 	// ostree regenerates the delta indexes with the summary.
 	if err := delta.Reindex(ctx, r, nil); err != nil {
@@ -155,33 +190,48 @@ func Update(ctx context.Context, r *repo.Repo, opts Options) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(r.Path(), ".summary-*")
+	var sig []byte
+	if opts.Sign != nil {
+		if sig, err = opts.Sign(ctx, data); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.MkdirTemp(r.TmpDir(), "summary-")
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	defer os.RemoveAll(tmp)
+	if err := fsutil.WriteFileAtomic(filepath.Join(tmp, summaryFile), data, 0o644, r.Fsync()); err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	if r.Fsync() {
-		if err := tmp.Sync(); err != nil {
-			tmp.Close()
+	if sig != nil {
+		if err := fsutil.WriteFileAtomic(filepath.Join(tmp, summarySignatures), sig, 0o644, r.Fsync()); err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+		st, err := os.Stat(filepath.Join(tmp, summarySignatures))
+		if err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+		if err := os.Chtimes(filepath.Join(tmp, summaryFile), st.ModTime(), st.ModTime()); err != nil {
 			return fmt.Errorf("summary: %w", err)
 		}
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("summary: %w", err)
+	if err := os.Rename(filepath.Join(tmp, summaryFile), filepath.Join(r.Path(), summaryFile)); err != nil {
+		return fmt.Errorf("summary: Unable to rename summary file: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("summary: %w", err)
+	sigPath := filepath.Join(r.Path(), summarySignatures)
+	if sig != nil {
+		if err := os.Rename(filepath.Join(tmp, summarySignatures), sigPath); err != nil {
+			os.Remove(sigPath) // it no longer goes with the summary
+			return fmt.Errorf("summary: Unable to rename summary signature file: %w", err)
+		}
+	} else if err := os.Remove(sigPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("summary: Unable to delete summary signature file: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(r.Path(), summaryFile)); err != nil {
-		return fmt.Errorf("summary: %w", err)
-	}
-	if err := os.Remove(filepath.Join(r.Path(), summarySignatures)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("summary: %w", err)
+	if r.Fsync() {
+		if err := fsutil.SyncDir(r.Path()); err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
 	}
 	return nil
 }

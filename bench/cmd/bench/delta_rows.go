@@ -28,7 +28,7 @@ import (
 )
 
 func (e *env) up() string  { return filepath.Join(e.Fx, "upgrade") }
-func (e *env) big() string { return filepath.Join(e.Fx, "bigfile") }
+func (e *env) bigDelta() string { return filepath.Join(e.Fx, "bigdelta") }
 
 func pathHash(p string) uint32 {
 	h := fnv.New32a()
@@ -138,14 +138,14 @@ func (e *env) buildUpgrade() error {
 	return run(e.Ostree, "--repo="+ar, "static-delta", "generate", "--from=base", "--to=upgraded", "--filename="+filepath.Join(e.up(), "superblock"))
 }
 
-// buildBigFile makes a bare-user repository whose ref big2 changes 16
+// buildBigDelta makes a bare-user repository whose ref big2 changes 16
 // kilobytes spread through a 1 GB file of ref big1.
-func (e *env) buildBigFile() error {
-	repo := e.big()
+func (e *env) buildBigDelta() error {
+	repo := e.bigDelta()
 	if err := run(e.Ostree, "init", "--mode=bare-user", "--repo="+repo); err != nil {
 		return err
 	}
-	dir := filepath.Join(e.Fx, "bigtree")
+	dir := filepath.Join(e.Fx, "bigdelta-tree")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -243,10 +243,10 @@ func deltaRows() []row {
 			},
 		},
 		row{
-			Name: "static-delta generate, 1 GB file changed", Target: 1.0, Fixtures: []string{"bigfile"},
+			Name: "static-delta generate, 1 GB file changed", Target: 1.0, Fixtures: []string{"bigdelta"},
 			Setup: mkOut,
 			Cmds: func(e *env, dir string) [][]string {
-				return [][]string{{"--repo=" + e.big(), "static-delta", "generate", "--from=big1", "--to=big2", "--min-fallback-size=0", "--filename=out/superblock"}}
+				return [][]string{{"--repo=" + e.bigDelta(), "static-delta", "generate", "--from=big1", "--to=big2", "--min-fallback-size=0", "--filename=out/superblock"}}
 			},
 			Size: deltaSize, SizeTarget: 1.05,
 		},

@@ -60,6 +60,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for one timed command")
 	flag.StringVar(&o.out, "out", "bench/results/latest.md", "markdown report to write")
 	flag.StringVar(&o.work, "work", "", "scratch directory (default bench/_work; give each concurrent run its own)")
+	flag.IntVar(&bigFileMiB, "bigfile-mib", bigFileMiB, "size of the big-file pull row's file, MiB")
 	flag.BoolVar(&o.keepWork, "keep", false, "keep scratch dirs of failed grove runs in bench/work/failed")
 	flag.Parse()
 	var err error
@@ -134,7 +135,8 @@ func mainErr(o *options) error {
 			return err
 		}
 	}
-	e := &env{Ostree: o.ostree, Tree: o.tree, Fx: filepath.Join(work, "fixtures"), built: map[string]error{}}
+	e := &env{Ostree: o.ostree, Grove: o.grove, Tree: o.tree, Fx: filepath.Join(work, "fixtures"), built: map[string]error{}}
+	defer e.close()
 	if err := os.MkdirAll(e.Fx, 0o755); err != nil {
 		return err
 	}
@@ -210,7 +212,11 @@ func benchRow(o *options, e *env, r row, scratch string) *result {
 		}
 		var ref string
 		if m.Err == nil && r.Ref != "" {
-			b, err := os.ReadFile(filepath.Join(dir, "repo", "refs", "heads", r.Ref))
+			refPath := filepath.Join(dir, "repo", "refs", "heads", r.Ref)
+			if remote, name, ok := strings.Cut(r.Ref, ":"); ok {
+				refPath = filepath.Join(dir, "repo", "refs", "remotes", remote, name)
+			}
+			b, err := os.ReadFile(refPath)
 			if err != nil {
 				m.Err = fmt.Errorf("ref %s not written: %w", r.Ref, err)
 			}
@@ -280,6 +286,9 @@ func benchRow(o *options, e *env, r row, scratch string) *result {
 	}
 	res.OstreeMedian = median(res.Ostree)
 	res.GroveMedian = median(res.Grove)
+	if r.Check != nil && res.GroveErr == "" && len(res.Grove) > 0 {
+		res.Notes = append(res.Notes, r.Check(e, res)...)
+	}
 	_ = removeAll(scratch)
 	return res
 }

@@ -25,10 +25,21 @@ func commitFlags() []string {
 // env is what rows see: the tools, the tree and the shared fixtures.
 type env struct {
 	Ostree string // the reference tool; fixtures and setups always use it
+	Grove  string // the tool under test (pull rows serve with grove serve)
 	Tree   string
 	Fx     string // fixtures directory
 
-	built map[string]error
+	built   map[string]error
+	url     string   // the "server" fixture's URL
+	bigURL  string   // the "bigserver" fixture's URL
+	cleanup []func() // servers to stop when the bench ends
+}
+
+// close stops what fixtures started.
+func (e *env) close() {
+	for _, f := range e.cleanup {
+		f()
+	}
 }
 
 // Fixture repositories, built once per invocation with the reference ostree
@@ -58,8 +69,20 @@ func (e *env) need(name string) error {
 		if err = e.need("archive"); err == nil {
 			err = e.buildUpgrade()
 		}
-	case "bigfile":
-		err = e.buildBigFile()
+	case "bigdelta":
+		err = e.buildBigDelta()
+	case "published":
+		if err = e.need("archive"); err == nil {
+			err = e.buildPublished()
+		}
+	case "server":
+		if err = e.need("published"); err == nil {
+			e.url, err = e.serveRepo(e.published())
+		}
+	case "bigserver":
+		if err = e.buildBigFile(); err == nil {
+			e.bigURL, err = e.serveRepo(e.bigRepo())
+		}
 	default:
 		err = fmt.Errorf("unknown fixture %q", name)
 	}
@@ -211,7 +234,7 @@ type row struct {
 	Fixtures []string
 	Setup    func(e *env, dir string) error
 	Cmds     func(e *env, dir string) [][]string
-	Ref      string // repo is dir/repo
+	Ref      string // repo is dir/repo; "REMOTE:REF" for refs/remotes/REMOTE/REF
 	Output   bool
 	// GroveEnv is added to grove's environment only (e.g. GOMAXPROCS=1).
 	GroveEnv []string
@@ -219,6 +242,9 @@ type row struct {
 	// report compares the two tools' sizes against SizeTarget.
 	Size       func(dir string) int64
 	SizeTarget float64
+	// Check, when set, adds notes from the measured result (absolute
+	// targets such as objects per second).
+	Check func(e *env, r *result) []string
 }
 
 func initRepo(mode string) func(e *env, dir string) error {
@@ -346,5 +372,5 @@ func rows() []row {
 	}
 }
 
-// allRows is rows() and the static delta rows.
-func allRows() []row { return append(rows(), deltaRows()...) }
+// allRows is every row: the local ones, the network pulls, the static deltas.
+func allRows() []row { return append(append(rows(), pullRows()...), deltaRows()...) }

@@ -1,0 +1,236 @@
+package remote_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/groveos/grove/core/fetch"
+	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/pull"
+	"github.com/groveos/grove/core/remote"
+	"github.com/groveos/grove/core/repo"
+	"github.com/groveos/grove/core/repotest"
+)
+
+// publish makes an archive repository with the real ostree: ref os/main
+// with two commits of a rich tree, and a summary. It returns the repo
+// path and the two commits.
+func publish(t *testing.T, summary bool) (string, oid.Checksum, oid.Checksum) {
+	t.Helper()
+	repotest.NeedOstree(t)
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	repotest.RichTree(t, tree)
+	pub := filepath.Join(dir, "pub")
+	repotest.Ostree(t, "--repo="+pub, "init", "--mode=archive")
+	c1 := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "one", "--timestamp=2024-01-01T00:00:00Z", "--tree=dir="+tree)
+	repotest.WriteFile(t, tree+"/etc/motd", "second\n", 0o644)
+	c2 := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "two", "--timestamp=2024-01-02T00:00:00Z", "--tree=dir="+tree)
+	if summary {
+		repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	}
+	return pub, oid.MustParse(c1), oid.MustParse(c2)
+}
+
+// server serves dir and logs the paths asked for.
+type server struct {
+	*httptest.Server
+	mu   sync.Mutex
+	log  []string
+	hook func(w http.ResponseWriter, r *http.Request) bool // true: handled
+}
+
+func serve(t *testing.T, dir string) *server {
+	s := &server{}
+	fs := http.FileServer(http.Dir(dir))
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.log = append(s.log, r.URL.Path)
+		hook := s.hook
+		s.mu.Unlock()
+		if hook != nil && hook(w, r) {
+			return
+		}
+		fs.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.log...)
+}
+
+func addRemote(t *testing.T, r *repo.Repo, name, url string) *remote.Remote {
+	t.Helper()
+	ctx := context.Background()
+	if err := remote.Add(ctx, r, remote.Where{}, remote.AddOptions{Name: name, URL: url, NoGPGVerify: true}); err != nil {
+		t.Fatal(err)
+	}
+	rem, err := remote.Get(r, remote.Where{}, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rem
+}
+
+func TestPullOverHTTPEveryMode(t *testing.T) {
+	pub, c1, c2 := publish(t, true)
+	srv := serve(t, pub)
+	for _, mode := range []repo.Mode{repo.ModeArchive, repo.ModeBareUser, repo.ModeBare} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ctx := context.Background()
+			dst := repotest.NewRepo(t, mode)
+			rem := addRemote(t, dst, "origin", srv.URL)
+			src, err := remote.Open(ctx, dst, rem, remote.SourceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Depth: -1, Remote: "origin"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Refs["os/main"] != c2 {
+				t.Fatalf("pulled %v, want %s", res.Refs, c2)
+			}
+			if got, _ := dst.ReadRef(ctx, "origin", "os/main"); got != c2 {
+				t.Fatalf("refs/remotes/origin/os/main = %s", got)
+			}
+			if ok, _ := dst.HasObject(ctx, oid.ObjectName{Checksum: c1, Type: oid.Commit}); !ok {
+				t.Fatal("depth -1 did not bring the parent")
+			}
+			if dst.IsPartial(c2) || dst.IsPartial(c1) {
+				t.Fatal("complete commits left partial")
+			}
+			repotest.Ostree(t, "--repo="+dst.Path(), "fsck")
+			want := t.TempDir() + "/want"
+			repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "os/main", want)
+			got := t.TempDir() + "/got"
+			repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:os/main", got)
+			repotest.SameTree(t, want, got)
+		})
+	}
+}
+
+// TestPullIntoBareUserOnly: a tree committed for bare-user-only clients
+// (canonical permissions, no xattrs) pulls into one.
+func TestPullIntoBareUserOnly(t *testing.T) {
+	repotest.NeedOstree(t)
+	dir := t.TempDir()
+	repotest.RichTree(t, dir+"/tree")
+	pub := dir + "/pub"
+	repotest.Ostree(t, "--repo="+pub, "init", "--mode=archive")
+	c := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "main", "--canonical-permissions", "--no-xattrs", "--tree=dir="+dir+"/tree")
+	repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	srv := serve(t, pub)
+	ctx := context.Background()
+	dst := repotest.NewRepo(t, repo.ModeBareUserOnly)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	src, err := remote.Open(ctx, dst, rem, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "origin"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dst.ReadRef(ctx, "origin", "main"); got.String() != c {
+		t.Fatalf("ref %s, want %s", got, c)
+	}
+	repotest.Ostree(t, "--repo="+dst.Path(), "fsck")
+	want, got := t.TempDir()+"/want", t.TempDir()+"/got"
+	repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "main", want)
+	repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:main", got)
+	repotest.SameTree(t, want, got)
+}
+
+func TestNoopPullFetchesOnlyTheSummary(t *testing.T) {
+	pub, _, c2 := publish(t, true)
+	srv := serve(t, pub)
+	ctx := context.Background()
+	dst := repotest.NewRepo(t, repo.ModeBareUser)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	pullOnce := func() {
+		t.Helper()
+		src, err := remote.Open(ctx, dst, rem, remote.SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "origin"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pullOnce()
+	first := len(srv.requests())
+	if _, err := os.Stat(filepath.Join(dst.Path(), "tmp/cache/summaries/origin")); err != nil {
+		t.Fatalf("summary not cached: %v", err)
+	}
+	pullOnce()
+	again := srv.requests()[first:]
+	for _, p := range again {
+		if p != "/summary.sig" && p != "/summary" {
+			t.Errorf("no-op pull asked for %s", p)
+		}
+	}
+	if got, _ := dst.ReadRef(ctx, "origin", "os/main"); got != c2 {
+		t.Fatalf("ref %s", got)
+	}
+}
+
+func TestPullWithoutSummaryUsesRefsHeads(t *testing.T) {
+	pub, _, c2 := publish(t, false)
+	srv := serve(t, pub)
+	ctx := context.Background()
+	dst := repotest.NewRepo(t, repo.ModeBareUser)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	src, err := remote.Open(ctx, dst, rem, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "origin"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dst.ReadRef(ctx, "origin", "os/main"); got != c2 {
+		t.Fatalf("ref %s", got)
+	}
+	found := false
+	for _, p := range srv.requests() {
+		found = found || p == "/refs/heads/os/main"
+	}
+	if !found {
+		t.Fatal("refs/heads/os/main never asked for")
+	}
+	_, err = pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/nope"}, Remote: "origin"})
+	if !errors.Is(err, pull.ErrNotFound) || !strings.Contains(err.Error(), "refs/heads/os/nope") {
+		t.Fatalf("missing ref: %v", err)
+	}
+	// Without a summary a remote cannot list its refs.
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Remote: "origin"}); err == nil {
+		t.Fatal("pull of all refs without a summary succeeded")
+	}
+}
+
+func TestRefusesBareRemote(t *testing.T) {
+	repotest.NeedOstree(t)
+	pub := t.TempDir() + "/bare"
+	repotest.Ostree(t, "--repo="+pub, "init", "--mode=bare-user")
+	tree := t.TempDir()
+	repotest.WriteFile(t, tree+"/f", "x\n", 0o644)
+	repotest.Ostree(t, "--repo="+pub, "commit", "-b", "main", "--tree=dir="+tree)
+	repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	srv := serve(t, pub)
+	dst := repotest.NewRepo(t, repo.ModeBareUser)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	_, err := remote.Open(context.Background(), dst, rem, remote.SourceOptions{Fetch: func(o *fetch.Options) { o.Retries = 0 }})
+	if !errors.Is(err, remote.ErrMode) || err.Error() != `Can't pull from archives with mode "bare-user"` {
+		t.Fatalf("err = %v", err)
+	}
+}
