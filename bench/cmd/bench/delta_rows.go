@@ -27,7 +27,7 @@ import (
 	"strings"
 )
 
-func (e *env) up() string  { return filepath.Join(e.Fx, "upgrade") }
+func (e *env) up() string       { return filepath.Join(e.Fx, "upgrade") }
 func (e *env) bigDelta() string { return filepath.Join(e.Fx, "bigdelta") }
 
 func pathHash(p string) uint32 {
