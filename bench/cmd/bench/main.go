@@ -202,7 +202,14 @@ func benchRow(o *options, e *env, r row, scratch string) *result {
 		syscall.Sync()
 		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 		defer cancel()
-		m := execTimed(ctx, bin, r.Cmds(e, dir), dir, r.Env)
+		extra := r.Env
+		if side == "grove" {
+			extra = append(append([]string(nil), r.Env...), r.GroveEnv...)
+		}
+		m := execTimed(ctx, bin, r.Cmds(e, dir), dir, extra)
+		if m.Err == nil && r.Size != nil {
+			m.Size = r.Size(dir)
+		}
 		var ref string
 		if m.Err == nil && r.Ref != "" {
 			refPath := filepath.Join(dir, "repo", "refs", "heads", r.Ref)

@@ -59,6 +59,25 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 		w("\n## Compatibility checks\n\nCommit checksums of grove's commits against ostree's for the same input, and byte-identical standard output where the row checks it (warm-up runs).\n\n%s\n", strings.Join(notes, "\n"))
 	}
 
+	var sizes []string
+	for _, r := range results {
+		if r.Row.Size == nil || len(r.Ostree) == 0 || len(r.Grove) == 0 {
+			continue
+		}
+		o, g := r.Ostree[len(r.Ostree)-1].Size, r.Grove[len(r.Grove)-1].Size
+		q, mark := 0.0, "✗"
+		if o > 0 {
+			q = float64(g) / float64(o)
+		}
+		if q > 0 && q <= r.Row.SizeTarget {
+			mark = "✓"
+		}
+		sizes = append(sizes, fmt.Sprintf("| %s | %d | %d | %.3f | ≤ %.2f | %s |", r.Row.Name, o, g, q, r.Row.SizeTarget, mark))
+	}
+	if len(sizes) > 0 {
+		w("\n## Output sizes\n\nBytes written by the last timed run of each tool (the whole delta: superblock and parts).\n\n| row | ostree | grove | grove/ostree | target | |\n|---|---:|---:|---:|---:|:-:|\n%s\n", strings.Join(sizes, "\n"))
+	}
+
 	w("\n## Spread (min / median / max, wall time)\n\nOn a noisy VM the ratio of the fastest runs (noise only adds time) is a useful cross-check of the ratio of medians.\n\n| row | ostree | grove | ratio of mins |\n|---|---|---|---:|\n")
 	for _, r := range results {
 		q := "–"

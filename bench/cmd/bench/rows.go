@@ -69,6 +69,12 @@ func (e *env) need(name string) error {
 		err = e.buildSysroot()
 	case "sysroot-10":
 		err = e.buildSysroot10()
+	case "upgrade":
+		if err = e.need("archive"); err == nil {
+			err = e.buildUpgrade()
+		}
+	case "bigdelta":
+		err = e.buildBigDelta()
 	case "published":
 		if err = e.need("archive"); err == nil {
 			err = e.buildPublished()
@@ -236,12 +242,18 @@ type row struct {
 	Output   bool
 	// Env is added to both tools' environment.
 	Env []string
+	// GroveEnv is added to grove's environment only (e.g. GOMAXPROCS=1).
+	GroveEnv []string
 	// Max, when set, is an absolute target for grove's median (the
 	// report marks the row by it instead of by the ratio).
 	Max time.Duration
 	// GroveOnly rows have no ostree counterpart (ostree lacks the verb):
 	// only grove is timed, against Max.
 	GroveOnly bool
+	// Size, if set, measures what a run wrote (a delta's bytes); the
+	// report compares the two tools' sizes against SizeTarget.
+	Size       func(dir string) int64
+	SizeTarget float64
 	// Check, when set, adds notes from the measured result (absolute
 	// targets such as objects per second).
 	Check func(e *env, r *result) []string
@@ -375,5 +387,5 @@ func rows() []row {
 	}
 }
 
-// allRows is every row: the local ones, then the network pulls.
-func allRows() []row { return append(rows(), pullRows()...) }
+// allRows is every row: the local ones, the network pulls, the static deltas.
+func allRows() []row { return append(append(rows(), pullRows()...), deltaRows()...) }

@@ -21,6 +21,7 @@ type measurement struct {
 	Wall   time.Duration // sum over the row's commands
 	MaxRSS int64         // bytes; max over the row's commands
 	Stdout string        // sha256 of the last command's standard output
+	Size   int64         // the row's Size of what the run wrote, if it has one
 	Err    error
 }
 
