@@ -123,7 +123,7 @@ func Stage(ctx context.Context, s *sysroot.Sysroot, a *bisect.Admin, commit oid.
 	}
 	next.Staged = append(next.Staged, ID(d))
 	if _, err := s.Cleanup(ctx, sysroot.CleanupOptions{}); err != nil {
-		return next, fmt.Errorf("Performing final cleanup: %w", err)
+		return next, fmt.Errorf("bisect: cleaning the sysroot up: %w", err)
 	}
 	return next, nil
 }
@@ -153,7 +153,7 @@ func Finish(ctx context.Context, s *sysroot.Sysroot, a *bisect.Admin) (*bisect.A
 			return nil, err
 		}
 		if _, err := s.Cleanup(ctx, sysroot.CleanupOptions{}); err != nil {
-			return nil, fmt.Errorf("Performing final cleanup: %w", err)
+			return nil, fmt.Errorf("bisect: cleaning the sysroot up: %w", err)
 		}
 	}
 	next.Staged = dropped.kept
