@@ -15,6 +15,7 @@ import (
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
+	"github.com/groveos/grove/core/sysroot"
 	"github.com/groveos/grove/core/sysroot/sysroottest"
 )
 
@@ -209,5 +210,81 @@ func TestAdminBisectRun(t *testing.T) {
 	}
 	if after := status(); after != one {
 		t.Errorf("a refused start changed the deployments:\n%s", after)
+	}
+}
+
+// bootedAt plays a machine booted into the deployment at index of sys,
+// as the admin tests' bootInto does: the sysroot reached through the
+// deployment directory, GROVE_ADMIN_ROOT naming it as "/", a run
+// directory with ostree-booted. It returns the --sysroot argument and the
+// environment.
+func bootedAt(t *testing.T, sys string, index int) (string, []string) {
+	t.Helper()
+	s, err := sysroot.Open(context.Background(), sys, sysroot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := filepath.Join(sys, s.Deployments()[index].Dir())
+	for name, target := range map[string]string{"ostree": "../../../..", "boot": "../../../../../boot", "var": "../../var"} {
+		link := filepath.Join(dep, name)
+		os.Remove(link)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := filepath.Join(filepath.Dir(sys), "run")
+	os.MkdirAll(run, 0o755)
+	if err := os.WriteFile(filepath.Join(run, "ostree-booted"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "--sysroot=" + dep, []string{"GROVE_ADMIN_ROOT=" + dep, "GROVE_ADMIN_RUN=" + run}
+}
+
+// TestAdminBisectBooted walks admin bisect --deploy on a simulated booted
+// machine, rebooting into each candidate: the booted candidate cannot be
+// undeployed, so it stays (last) while the next one is staged, and after
+// the end until the machine boots the original default again; then reset
+// takes it away and the deployments are as they were.
+func TestAdminBisectBooted(t *testing.T) {
+	t.Parallel()
+	const n, k = 24, 9
+	sys, h, status := adminBisectSysroot(t, n, k, nil)
+	before := status()
+	sysArg, env := bootedAt(t, sys, 0) // running the bad default
+	admin := func(args ...string) string {
+		t.Helper()
+		return mustRun(t, env, groveBin, append([]string{"admin", sysArg, "--os=testos", "bisect"}, args...)...)
+	}
+	out := admin("start", "--deploy")
+	for steps := 0; !strings.Contains(out, "is the first bad commit"); steps++ {
+		if steps > 10 {
+			t.Fatalf("no end:\n%s", out)
+		}
+		m := deployedRe.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no candidate deployed:\n%s", out)
+		}
+		sysArg, env = bootedAt(t, sys, 0) // reboot into the candidate
+		word := "good"
+		if h.Index(oid.MustParse(m[1])) >= k {
+			word = "bad"
+		}
+		out = admin(word)
+	}
+	if m := firstBadRe.FindStringSubmatch(out); m == nil || m[1] != h.Commits[k].String() {
+		t.Fatalf("first bad %v, want #%d", m, k)
+	}
+	if !strings.Contains(out, "stays until the machine boots another deployment") {
+		t.Errorf("the booted candidate is not mentioned:\n%s", out)
+	}
+	after := status()
+	if !strings.HasPrefix(after, before[:strings.Index(before, "\n")]) {
+		t.Errorf("the original default is not first again:\n%s", after)
+	}
+	// Reboot into the original default, then reset.
+	sysArg, env = bootedAt(t, sys, 0)
+	admin("reset")
+	if got := status(); got != before {
+		t.Errorf("status after reset:\n%s\nwant\n%s", got, before)
 	}
 }
