@@ -18,7 +18,7 @@ import (
 // is possible (other modes, other filesystems, the object only in src's
 // parent), and the caller must import the object by content.
 func (tx *Txn) AdoptFrom(ctx context.Context, from *Repo, name oid.ObjectName) (bool, error) {
-	if from.mode != tx.r.mode {
+	if from.Mode() != tx.r.Mode() {
 		return false, nil
 	}
 	src := from.ObjectPath(name)
@@ -26,7 +26,7 @@ func (tx *Txn) AdoptFrom(ctx context.Context, from *Repo, name oid.ObjectName) (
 	err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, 0)
 	switch {
 	case err == nil || errors.Is(err, unix.EEXIST):
-	case tx.r.mode == ModeArchive && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM)):
+	case tx.r.Mode() == ModeArchive && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EMLINK) || errors.Is(err, unix.EPERM)):
 		if err := copyFile(src, dst); err != nil {
 			return false, fmt.Errorf("repo: adopt %s: %w", name, err)
 		}

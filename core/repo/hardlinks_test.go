@@ -46,7 +46,7 @@ func TestScanHardlinksMatchesStat(t *testing.T) {
 		if err := unix.Lstat(r.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File}), &st); err != nil {
 			t.Fatal(err)
 		}
-		if got, ok := m[repo.DevIno{st.Dev, st.Ino}]; !ok || got != sum {
+		if got, ok := m[repo.DevIno{Dev: st.Dev, Ino: st.Ino}]; !ok || got != sum {
 			t.Errorf("inode of %s maps to %s (%v)", sum, got, ok)
 		}
 	}

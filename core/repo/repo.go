@@ -10,6 +10,8 @@ import (
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/keyfile"
+	"github.com/groveos/grove/core/repo/internal/loose"
+	"github.com/groveos/grove/core/repo/internal/refs"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,25 +19,33 @@ import (
 var (
 	ErrNotRepo     = errors.New("repo: not an OSTree repository")
 	ErrConfig      = errors.New("repo: invalid config")
-	ErrMode        = errors.New("repo: invalid mode")
-	ErrNotFound    = errors.New("repo: object not found")
-	ErrRefNotFound = errors.New("repo: ref not found")
-	ErrAmbiguous   = errors.New("repo: ambiguous checksum")
+	ErrMode        = loose.ErrMode
+	ErrNotFound    = loose.ErrNotFound
+	ErrRefNotFound = refs.ErrRefNotFound
+	ErrAmbiguous   = refs.ErrAmbiguous
 	ErrLocked      = errors.New("repo: lock timeout")
-	ErrReadOnly    = errors.New("repo: operation not possible in this mode")
+	ErrReadOnly    = loose.ErrReadOnly
 )
 
-// Repo is an open repository.
+// Repo is an open repository. Reading objects (HasObject, ReadMeta,
+// OpenContent, Load*, listings, ObjectDir…) is the embedded loose store's;
+// refs (ListRefs, ReadRef, ResolveRev, SetRef…) the embedded Refs'.
 type Repo struct {
+	*loose.Store
+	*refs.Refs
 	path   string
-	mode   Mode
 	config *keyfile.File
 
-	fsync       bool
 	zlibLevel   int
-	noXattrs    bool
 	lockTimeout time.Duration
 	parent      *Repo
+}
+
+// settings are what the config says, checked.
+type settings struct {
+	store       loose.Settings
+	zlibLevel   int
+	lockTimeout time.Duration
 }
 
 // CreateOptions configure Create.
@@ -109,78 +119,83 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s/config: %w", ErrConfig, path, err)
 	}
-	r := &Repo{path: path, config: kf}
-	if err := r.loadConfig(); err != nil {
+	set, err := readConfig(kf)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	r := &Repo{path: path, config: kf}
+	var parentStore *loose.Store
+	var parentRefs *refs.Refs
 	if p := kf.String("core", "parent", ""); p != "" {
 		if r.parent, err = Open(ctx, p); err != nil {
 			return nil, fmt.Errorf("repo: parent of %s: %w", path, err)
 		}
+		parentStore, parentRefs = r.parent.Store, r.parent.Refs
 	}
+	r.Store = loose.New(path, set.store, parentStore)
+	r.Refs = refs.New(path, r.Store, parentRefs)
+	r.apply(set)
 	return r, nil
 }
 
-func (r *Repo) loadConfig() error {
-	if err := r.readConfig(); err != nil {
-		if errors.Is(err, keyfile.ErrValue) {
-			return fmt.Errorf("%w: %w", ErrConfig, err)
-		}
-		return err
-	}
-	return nil
+func (r *Repo) apply(set settings) {
+	r.Store.Configure(set.store)
+	r.zlibLevel, r.lockTimeout = set.zlibLevel, set.lockTimeout
 }
 
-func (r *Repo) readConfig() error {
-	kf := r.config
+// readConfig checks a config and returns what it says.
+func readConfig(kf *keyfile.File) (settings, error) {
+	set, err := parseConfig(kf)
+	if errors.Is(err, keyfile.ErrValue) {
+		err = fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return set, err
+}
+
+func parseConfig(kf *keyfile.File) (settings, error) {
+	var set settings
 	if v := kf.String("core", "repo_version", ""); v != "1" {
-		return fmt.Errorf("%w: core.repo_version is %q, want 1", ErrConfig, v)
+		return set, fmt.Errorf("%w: core.repo_version is %q, want 1", ErrConfig, v)
 	}
 	if arch, _ := kf.Bool("core", "archive", false); arch {
-		return fmt.Errorf("%w: legacy core.archive=true is not supported", ErrConfig)
+		return set, fmt.Errorf("%w: legacy core.archive=true is not supported", ErrConfig)
 	}
 	m, err := ParseMode(kf.String("core", "mode", "bare"))
 	if err != nil {
-		return err
+		return set, err
 	}
-	r.mode = m
-	if r.fsync, err = kf.Bool("core", "fsync", true); err != nil {
-		return err
+	set.store.Mode = m
+	if set.store.Fsync, err = kf.Bool("core", "fsync", true); err != nil {
+		return set, err
 	}
-	if r.noXattrs, err = kf.Bool("core", "disable-xattrs", false); err != nil {
-		return err
+	if set.store.DisableXattrs, err = kf.Bool("core", "disable-xattrs", false); err != nil {
+		return set, err
+	}
+	if set.store.UncompressedCache, err = kf.Bool("core", "enable-uncompressed-cache", true); err != nil {
+		return set, err
 	}
 	lvl, err := kf.Int("archive", "zlib-level", 6)
 	if err != nil {
-		return err
+		return set, err
 	}
 	if lvl < 1 || lvl > 9 {
-		return fmt.Errorf("%w: archive.zlib-level %d out of range 1-9", ErrConfig, lvl)
+		return set, fmt.Errorf("%w: archive.zlib-level %d out of range 1-9", ErrConfig, lvl)
 	}
-	r.zlibLevel = int(lvl)
+	set.zlibLevel = int(lvl)
 	secs, err := kf.Int("core", "lock-timeout-secs", 300)
 	if err != nil {
-		return err
+		return set, err
 	}
-	r.lockTimeout = time.Duration(secs) * time.Second
-	return nil
+	set.lockTimeout = time.Duration(secs) * time.Second
+	return set, nil
 }
 
 // Path is the repository directory.
 func (r *Repo) Path() string { return r.path }
 
-// Mode is how content objects are stored.
-func (r *Repo) Mode() Mode { return r.mode }
-
 // Config returns a copy of the parsed config: change the copy and pass
 // it to SaveConfig (a failed save then leaves the live config as it was).
 func (r *Repo) Config() *keyfile.File { return r.config.Clone() }
-
-// DisableXattrs reports core.disable-xattrs.
-func (r *Repo) DisableXattrs() bool { return r.noXattrs }
-
-// Fsync reports whether writes are synced (core.fsync).
-func (r *Repo) Fsync() bool { return r.fsync }
 
 // TmpDir is the repository's scratch directory, on the same filesystem.
 func (r *Repo) TmpDir() string { return filepath.Join(r.path, "tmp") }
@@ -188,15 +203,17 @@ func (r *Repo) TmpDir() string { return filepath.Join(r.path, "tmp") }
 // SaveConfig checks kf, rewrites the config file from it atomically and
 // only then makes it the live config: on any error both stay as they were.
 func (r *Repo) SaveConfig(ctx context.Context, kf *keyfile.File) error {
-	next := &Repo{path: r.path, config: kf.Clone()}
-	if err := next.loadConfig(); err != nil {
+	next := kf.Clone()
+	set, err := readConfig(next)
+	if err != nil {
 		return err
 	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(r.path, "config"), kf.Bytes(), 0o644, r.fsync); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(r.path, "config"), kf.Bytes(), 0o644, r.Fsync()); err != nil {
 		return fmt.Errorf("repo: writing %s/config: %w", r.path, err)
 	}
-	r.config = next.config
-	return r.loadConfig()
+	r.config = next
+	r.apply(set)
+	return nil
 }
 
 // lock takes the repository lock on .lock, shared or exclusive, waiting up
@@ -242,6 +259,4 @@ func (r *Repo) LockExclusive(ctx context.Context) (func(), error) { return r.loc
 // LockShared takes the shared repository lock.
 func (r *Repo) LockShared(ctx context.Context) (func(), error) { return r.lock(ctx, false) }
 
-func isNotExist(err error) bool {
-	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR)
-}
+func isNotExist(err error) bool { return loose.IsNotExist(err) }

@@ -19,6 +19,8 @@ import (
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo/internal/loose"
+	"github.com/groveos/grove/core/repo/internal/refs"
 	"github.com/klauspost/compress/flate"
 	"golang.org/x/sys/unix"
 )
@@ -126,7 +128,7 @@ func (tx *Txn) hasLoose(ctx context.Context, name oid.ObjectName) (bool, error) 
 		return tx.r.HasObject(ctx, name)
 	}
 	var st unix.Stat_t
-	err := unix.Fstatat(tx.objfd, tx.r.objectRel(name), &st, unix.AT_SYMLINK_NOFOLLOW)
+	err := unix.Fstatat(tx.objfd, tx.r.ObjectRel(name), &st, unix.AT_SYMLINK_NOFOLLOW)
 	if err == nil {
 		return true, nil
 	}
@@ -144,7 +146,7 @@ func (tx *Txn) hasLoose(ctx context.Context, name oid.ObjectName) (bool, error) 
 // would cost a mkdir each while writing and an rmdir each at the end, and
 // on a filesystem mounted with discard every rmdir waits for the device.
 func (tx *Txn) stagePath(name oid.ObjectName) string {
-	return filepath.Join(tx.dir, stagedName(tx.r.objectRel(name)))
+	return filepath.Join(tx.dir, stagedName(tx.r.ObjectRel(name)))
 }
 
 // stagedName is the staging directory's name for the object at rel
@@ -293,7 +295,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		return oid.Checksum{}, err
 	}
 	r := tx.r
-	if r.mode == ModeBareUserOnly && (hdr.UID != 0 || hdr.GID != 0 || len(hdr.Xattrs) > 0) {
+	if r.Mode() == ModeBareUserOnly && (hdr.UID != 0 || hdr.GID != 0 || len(hdr.Xattrs) > 0) {
 		// The object could not be read back as it was hashed.
 		return oid.Checksum{}, fmt.Errorf("%w: bare-user-only cannot store uid %d, gid %d or %d xattrs (commit with --canonical-permissions)",
 			ErrReadOnly, hdr.UID, hdr.GID, len(hdr.Xattrs))
@@ -304,7 +306,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	}
 	if hdr.IsSymlink() {
 		payload, size = nil, 0
-		if r.mode != ModeArchive && r.mode != ModeBareUser {
+		if r.Mode() != ModeArchive && r.Mode() != ModeBareUser {
 			return tx.writeSymlink(ctx, want, h, hdr)
 		}
 		// The header is the whole object: name it before creating a file.
@@ -323,7 +325,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	f := fdWriter(tmp.fd)
 
 	switch {
-	case r.mode == ModeArchive:
+	case r.Mode() == ModeArchive:
 		// The deflater flushes every few hundred bytes; batch its writes.
 		bw := bufWriters.Get().(*bufio.Writer)
 		bw.Reset(f)
@@ -348,7 +350,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 		if err := bw.Flush(); err != nil {
 			return oid.Checksum{}, err
 		}
-		if r.fsync && size >= writebackMin {
+		if r.Fsync() && size >= writebackMin {
 			startWriteback(tmp.fd)
 		}
 	case hdr.IsSymlink(): // bare-user: a regular file holding the target
@@ -365,7 +367,7 @@ func (tx *Txn) writeContent(ctx context.Context, want *oid.Checksum, hdr *object
 	if done || err != nil {
 		return sum, err
 	}
-	if r.mode == ModeArchive && tmp.mode644 {
+	if r.Mode() == ModeArchive && tmp.mode644 {
 		// Created with the mode an archive object has: nothing to finish.
 	} else if err := tx.finishContent(tmp.fd, hdr); err != nil {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
@@ -402,7 +404,7 @@ func (tx *Txn) writeSymlink(ctx context.Context, want *oid.Checksum, h hash.Hash
 	if err := os.Symlink(hdr.SymlinkTarget, dst); err != nil && !os.IsExist(err) {
 		return sum, fmt.Errorf("repo: write %s: %w", name, err)
 	}
-	if tx.r.mode == ModeBare {
+	if tx.r.Mode() == ModeBare {
 		if err := os.Lchown(dst, int(hdr.UID), int(hdr.GID)); err != nil {
 			return sum, fmt.Errorf("repo: write %s: %w", name, err)
 		}
@@ -431,7 +433,7 @@ type tmpFile struct {
 
 func (tx *Txn) createTmp() (*tmpFile, error) {
 	perm := uint32(0o600)
-	if tx.r.mode == ModeArchive && tx.umaskKeeps0644() {
+	if tx.r.Mode() == ModeArchive && tx.umaskKeeps0644() {
 		perm = 0o644 // an archive object's mode, without an fchmod
 	}
 	fd, err := unix.Open(tx.dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
@@ -492,11 +494,11 @@ func copyExact(dst io.Writer, h hash.Hash, src io.Reader, size int64) error {
 // regular file.
 func (tx *Txn) finishContent(fd int, hdr *object.FileHeader) error {
 	r := tx.r
-	switch r.mode {
+	switch r.Mode() {
 	case ModeArchive:
 		return unix.Fchmod(fd, 0o644)
 	case ModeBareUser:
-		if err := fsutil.FSetXattr(fd, ostreeMetaXattr, marshalUserMeta(hdr)); err != nil {
+		if err := fsutil.FSetXattr(fd, loose.MetaXattr, loose.MarshalUserMeta(hdr)); err != nil {
 			return err
 		}
 		mode := uint32(0o644)
@@ -541,7 +543,7 @@ func toFsXattrs(xs []object.Xattr) []fsutil.Xattr {
 // SetRef records a ref update to apply after the objects are in place.
 // An empty remote means refs/heads. A zero checksum deletes the ref.
 func (tx *Txn) SetRef(remote, ref string, sum oid.Checksum) error {
-	if err := validateRefspec(remote, ref); err != nil {
+	if err := refs.ValidateRefspec(remote, ref); err != nil {
 		return err
 	}
 	tx.mu.Lock()
@@ -578,11 +580,11 @@ func (tx *Txn) Flush(ctx context.Context) error {
 	}
 	rels := make([]string, len(names))
 	for i, name := range names {
-		rels[i] = tx.r.objectRel(name)
+		rels[i] = tx.r.ObjectRel(name)
 	}
 	slices.Sort(rels)
 	objects := filepath.Join(tx.r.path, "objects")
-	if tx.r.fsync {
+	if tx.r.Fsync() {
 		if err := syncfs(objects); err != nil {
 			return fmt.Errorf("repo: sync staged objects: %w", err)
 		}
@@ -619,7 +621,7 @@ func (tx *Txn) Flush(ctx context.Context) error {
 // flushing with a few KiB in flight made a bare-user commit 5% slower.
 func (tx *Txn) FlushIfBusy(ctx context.Context, inFlight int64) error {
 	worth := int64(64 << 20)
-	if tx.r.mode == ModeArchive {
+	if tx.r.Mode() == ModeArchive {
 		worth = 4 << 20
 	}
 	if inFlight < worth {
@@ -646,7 +648,7 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	// killed halfway through.
 	var staged, commits []string // paths relative to objects/
 	for name := range tx.staged {
-		rel := r.objectRel(name)
+		rel := r.ObjectRel(name)
 		if name.Type == oid.Commit {
 			commits = append(commits, rel)
 		} else {
@@ -671,7 +673,7 @@ func (tx *Txn) Commit(ctx context.Context) error {
 	// sync covers them.
 	few := len(staged)+len(commits) <= smallTxnObjects && !tx.flushed
 	durable := func(rels []string, dirs bool) error {
-		if !r.fsync || len(rels) == 0 && !(dirs && tx.flushed) {
+		if !r.Fsync() || len(rels) == 0 && !(dirs && tx.flushed) {
 			return nil
 		}
 		if !few {
@@ -713,7 +715,7 @@ func (tx *Txn) Commit(ctx context.Context) error {
 		return fmt.Errorf("repo: commit: %w", err)
 	}
 	for _, u := range tx.refs {
-		if err := r.writeRef(u.remote, u.ref, u.sum); err != nil {
+		if err := r.WriteRef(u.remote, u.ref, u.sum); err != nil {
 			return err
 		}
 	}

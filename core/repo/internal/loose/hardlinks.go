@@ -1,10 +1,9 @@
-package repo
+package loose
 
 import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
@@ -19,34 +18,8 @@ type DevIno struct{ Dev, Ino uint64 }
 // checksum, like ostree_repo_scan_hardlinks: a commit of a hardlink
 // checkout can then name unchanged files without reading them
 // (--link-checkout-speedup). Archive repositories have no such inodes.
-func (r *Repo) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, error) {
-	return r.scanHardlinks(ctx, nil)
-}
-
-// ScanHardlinks is Repo.ScanHardlinks inside a transaction, which also
-// remembers the dirtree and dirmeta objects the scan lists, so that
-// writing an unchanged tree afterwards looks none of them up again. (The
-// transaction's lock keeps prune from removing them meanwhile.)
-func (tx *Txn) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, error) {
-	var mu sync.Mutex
-	var meta []oid.ObjectName
-	m, err := tx.r.scanHardlinks(ctx, func(names []oid.ObjectName) {
-		mu.Lock()
-		meta = append(meta, names...)
-		mu.Unlock()
-	})
-	if err != nil {
-		return nil, err
-	}
-	tx.mu.Lock()
-	if tx.present == nil {
-		tx.present = make(map[oid.ObjectName]bool, len(meta))
-	}
-	for _, n := range meta {
-		tx.present[n] = true
-	}
-	tx.mu.Unlock()
-	return m, nil
+func (s *Store) ScanHardlinks(ctx context.Context) (map[DevIno]oid.Checksum, error) {
+	return s.ScanHardlinksSeeing(ctx, nil)
 }
 
 type scanned struct {
@@ -62,11 +35,13 @@ type hardlinkScan struct {
 	meta   []oid.ObjectName
 }
 
-func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName)) (map[DevIno]oid.Checksum, error) {
-	if r.mode == ModeArchive {
+// ScanHardlinksSeeing is ScanHardlinks that also hands the dirtree and
+// dirmeta objects it lists to metaSeen (one call per scan goroutine).
+func (s *Store) ScanHardlinksSeeing(ctx context.Context, metaSeen func([]oid.ObjectName)) (map[DevIno]oid.Checksum, error) {
+	if s.mode == ModeArchive {
 		return map[DevIno]oid.Checksum{}, nil
 	}
-	root := filepath.Join(r.path, "objects")
+	root := filepath.Join(s.path, "objects")
 	var rst unix.Stat_t
 	if err := unix.Stat(root, &rst); err != nil {
 		return nil, fmt.Errorf("repo: scan hardlinks: %w", err)
@@ -76,7 +51,7 @@ func (r *Repo) scanHardlinks(ctx context.Context, metaSeen func([]oid.ObjectName
 	// itself: a stat per object (what dominated a --link-checkout-speedup
 	// commit) tells nothing new.
 	var per [8]hardlinkScan
-	workers, err := r.scanLoose(ctx, func(e *looseEntry) error {
+	workers, err := s.scanLoose(ctx, func(e *looseEntry) error {
 		sum, typ, ok := parseLooseName(e.sub, e.name)
 		if !ok {
 			return nil
@@ -153,11 +128,11 @@ func direntInoReliable(dir string) bool {
 // syscall, where OpenFile would open, stat and close the object. Symlink
 // objects (whose target is in the file's bytes) are not supported.
 func HardlinkHeader(path string) (*object.FileHeader, error) {
-	b, err := fsutil.GetXattr(path, ostreeMetaXattr)
+	b, err := fsutil.GetXattr(path, MetaXattr)
 	if err != nil {
 		return nil, err
 	}
-	m, err := unmarshalUserMeta(b)
+	m, err := UnmarshalUserMeta(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

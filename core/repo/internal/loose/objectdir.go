@@ -1,4 +1,4 @@
-package repo
+package loose
 
 import (
 	"fmt"
@@ -32,12 +32,12 @@ const (
 )
 
 // OpenObjectDir opens the repository's objects/ directory.
-func (r *Repo) OpenObjectDir() (*ObjectDir, error) {
+func (s *Store) OpenObjectDir() (*ObjectDir, error) {
 	ext := "file"
-	if r.mode == ModeArchive {
+	if s.mode == ModeArchive {
 		ext = "filez"
 	}
-	return openObjectDir(filepath.Join(r.path, "objects"), r.mode, ext)
+	return openObjectDir(filepath.Join(s.path, "objects"), s.mode, ext)
 }
 
 // OpenUncompressedCache opens an archive repository's
@@ -45,14 +45,14 @@ func (r *Repo) OpenObjectDir() (*ObjectDir, error) {
 // .file objects that user checkouts may hardlink; ok is false when there
 // is none (or the repository is not archive, or core.enable-uncompressed-cache
 // is false).
-func (r *Repo) OpenUncompressedCache() (d *ObjectDir, ok bool) {
-	if r.mode != ModeArchive {
+func (s *Store) OpenUncompressedCache() (d *ObjectDir, ok bool) {
+	if s.mode != ModeArchive {
 		return nil, false
 	}
-	if on, err := r.config.Bool("core", "enable-uncompressed-cache", true); err != nil || !on {
+	if !s.uncompressedCache {
 		return nil, false
 	}
-	d, err := openObjectDir(filepath.Join(r.path, "uncompressed-objects-cache"), ModeBareUserOnly, "file")
+	d, err := openObjectDir(filepath.Join(s.path, "uncompressed-objects-cache"), ModeBareUserOnly, "file")
 	return d, err == nil
 }
 
@@ -164,7 +164,7 @@ func (d *ObjectDir) Getxattr(name oid.ObjectName, attr string, buf []byte) (int,
 // UserMeta reads a bare-user object's user.ostreemeta attribute (uid,
 // gid, mode and xattrs, in dirmeta's layout) into buf.
 func (d *ObjectDir) UserMeta(name oid.ObjectName, buf []byte) (int, error) {
-	return d.Getxattr(name, ostreeMetaXattr, buf)
+	return d.Getxattr(name, MetaXattr, buf)
 }
 
 // Link hardlinks an object's file as dname in the directory dfd. Errors

@@ -1,4 +1,4 @@
-package repo
+package loose
 
 import (
 	"bytes"
@@ -185,7 +185,7 @@ func (b *BulkReader) hashBareUser(name oid.ObjectName, h hash.Hash) bool {
 		return false
 	}
 	defer unix.Close(fd)
-	n, err := unix.Fgetxattr(fd, ostreeMetaXattr, b.xattr[:])
+	n, err := unix.Fgetxattr(fd, MetaXattr, b.xattr[:])
 	if err != nil {
 		return false
 	}

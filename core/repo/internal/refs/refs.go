@@ -1,4 +1,8 @@
-package repo
+// Package refs keeps a repository's refs (refs/heads, refs/remotes,
+// refs/mirrors): listing them as ostree enumerates them, resolving revs in
+// ostree's order, and writing them atomically. It is internal to
+// core/repo, whose Repo embeds a *Refs.
+package refs
 
 import (
 	"context"
@@ -14,7 +18,27 @@ import (
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/repo/internal/loose"
 )
+
+// Errors returned by this package (core/repo re-exports them).
+var (
+	ErrRefNotFound = errors.New("repo: ref not found")
+	ErrAmbiguous   = errors.New("repo: ambiguous checksum")
+)
+
+// Refs is a repository's refs.
+type Refs struct {
+	path   string
+	objs   *loose.Store // for rev resolution (commit prefixes, parents) and the fsync setting
+	parent *Refs
+}
+
+// New returns the refs of the repository at path; parent is searched for
+// refs this one lacks (core.parent).
+func New(path string, objs *loose.Store, parent *Refs) *Refs {
+	return &Refs{path: path, objs: objs, parent: parent}
+}
 
 // Ref is one entry of refs/: a local head, a remote ref or a mirror.
 type Ref struct {
@@ -34,7 +58,8 @@ func (r Ref) Refspec() string {
 	return r.Name
 }
 
-func validateRefspec(remote, ref string) error {
+// ValidateRefspec checks a remote (may be empty) and a ref name.
+func ValidateRefspec(remote, ref string) error {
 	if remote != "" {
 		if err := oid.ValidateRemote(remote); err != nil {
 			return err
@@ -43,11 +68,11 @@ func validateRefspec(remote, ref string) error {
 	return oid.ValidateRef(ref)
 }
 
-func (r *Repo) refPath(remote, ref string) string {
+func (s *Refs) refPath(remote, ref string) string {
 	if remote == "" {
-		return filepath.Join(r.path, "refs", "heads", ref)
+		return filepath.Join(s.path, "refs", "heads", ref)
 	}
-	return filepath.Join(r.path, "refs", "remotes", remote, ref)
+	return filepath.Join(s.path, "refs", "remotes", remote, ref)
 }
 
 // refFragment is what ostree accepts as one component of a ref name when
@@ -60,7 +85,7 @@ var refFragment = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompi
 func enumRefs(ctx context.Context, dir, base string, fn func(name, path string, symlink bool) error) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		if isNotExist(err) {
+		if loose.IsNotExist(err) {
 			return nil
 		}
 		return err
@@ -89,7 +114,7 @@ func enumRefs(ctx context.Context, dir, base string, fn func(name, path string, 
 
 // ListRefs returns every ref (heads, remotes, mirrors), sorted by
 // refspec. Aliases resolve to their target's checksum.
-func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
+func (s *Refs) ListRefs(ctx context.Context) ([]Ref, error) {
 	var out []Ref
 	add := func(dir string, mk func(name string) Ref) error {
 		return enumRefs(ctx, dir, "", func(name, p string, symlink bool) error {
@@ -111,9 +136,9 @@ func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
 		})
 	}
 	groups := func(sub string, mirror bool) error {
-		dir := filepath.Join(r.path, "refs", sub)
+		dir := filepath.Join(s.path, "refs", sub)
 		ents, err := os.ReadDir(dir)
-		if err != nil && !isNotExist(err) {
+		if err != nil && !loose.IsNotExist(err) {
 			return err
 		}
 		for _, e := range ents {
@@ -127,7 +152,7 @@ func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
 		}
 		return nil
 	}
-	err := add(filepath.Join(r.path, "refs", "heads"), func(name string) Ref { return Ref{Name: name} })
+	err := add(filepath.Join(s.path, "refs", "heads"), func(name string) Ref { return Ref{Name: name} })
 	if err == nil {
 		err = groups("remotes", false)
 	}
@@ -154,7 +179,7 @@ func (r *Repo) ListRefs(ctx context.Context) ([]Ref, error) {
 // as `ostree refs PREFIX` does (but not with --list). aliasesOnly lists
 // only symlinked refs, mapped to their target name; otherwise the values
 // are the checksums the refs hold. Errors read as ostree's.
-func (r *Repo) RefsWithPrefix(ctx context.Context, prefix string, cut, aliasesOnly bool) (map[string]string, error) {
+func (s *Refs) RefsWithPrefix(ctx context.Context, prefix string, cut, aliasesOnly bool) (map[string]string, error) {
 	out := map[string]string{}
 	collect := func(dir, base, remote string) error {
 		return enumRefs(ctx, dir, base, func(name, p string, symlink bool) error {
@@ -179,16 +204,16 @@ func (r *Repo) RefsWithPrefix(ctx context.Context, prefix string, cut, aliasesOn
 		})
 	}
 	if prefix == "" {
-		if err := collect(filepath.Join(r.path, "refs", "heads"), "", ""); err != nil {
+		if err := collect(filepath.Join(s.path, "refs", "heads"), "", ""); err != nil {
 			return nil, fmt.Errorf("Listing refs: %w", err)
 		}
-		ents, err := os.ReadDir(filepath.Join(r.path, "refs", "remotes"))
-		if err != nil && !isNotExist(err) {
+		ents, err := os.ReadDir(filepath.Join(s.path, "refs", "remotes"))
+		if err != nil && !loose.IsNotExist(err) {
 			return nil, fmt.Errorf("Listing refs: %w", err)
 		}
 		for _, e := range ents {
 			if e.IsDir() {
-				if err := collect(filepath.Join(r.path, "refs", "remotes", e.Name()), "", e.Name()); err != nil {
+				if err := collect(filepath.Join(s.path, "refs", "remotes", e.Name()), "", e.Name()); err != nil {
 					return nil, fmt.Errorf("Listing refs: %w", err)
 				}
 			}
@@ -206,9 +231,9 @@ func (r *Repo) RefsWithPrefix(ctx context.Context, prefix string, cut, aliasesOn
 			return nil, fmt.Errorf("Listing refs: Invalid refspec %s", prefix)
 		}
 	}
-	path := filepath.Join(r.refPath(remote, ""), refPrefix)
+	path := filepath.Join(s.refPath(remote, ""), refPrefix)
 	st, err := os.Stat(path)
-	if isNotExist(err) {
+	if loose.IsNotExist(err) {
 		return out, nil
 	}
 	if err != nil {
@@ -262,17 +287,17 @@ func readRefFile(p string) (oid.Checksum, error) {
 }
 
 // ReadRef resolves a ref exactly (no checksums, no ^).
-func (r *Repo) ReadRef(ctx context.Context, remote, ref string) (oid.Checksum, error) {
-	if err := validateRefspec(remote, ref); err != nil {
+func (s *Refs) ReadRef(ctx context.Context, remote, ref string) (oid.Checksum, error) {
+	if err := ValidateRefspec(remote, ref); err != nil {
 		return oid.Checksum{}, err
 	}
-	sum, err := readRefFile(r.refPath(remote, ref))
+	sum, err := readRefFile(s.refPath(remote, ref))
 	if err == nil {
 		return sum, nil
 	}
-	if isNotExist(err) {
-		if r.parent != nil {
-			return r.parent.ReadRef(ctx, remote, ref)
+	if loose.IsNotExist(err) {
+		if s.parent != nil {
+			return s.parent.ReadRef(ctx, remote, ref)
 		}
 		spec := ref
 		if remote != "" {
@@ -298,12 +323,12 @@ func (e *RevError) Unwrap() error { return e.Err }
 // short prefix wins over a ref of the same name, as in ostree); then REV^
 // (parent, repeatable); then [REMOTE:]REF, where "remote/ref" also finds
 // refs/remotes/remote/ref.
-func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error) {
+func (s *Refs) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error) {
 	if oid.IsChecksum(rev) {
 		return oid.Parse(rev)
 	}
-	if len(rev) <= 2*oid.Size && strings.Trim(rev, hexDigits) == "" {
-		found, err := r.CommitsWithPrefix(ctx, rev)
+	if len(rev) <= 2*oid.Size && strings.Trim(rev, "0123456789abcdef") == "" {
+		found, err := s.objs.CommitsWithPrefix(ctx, rev)
 		if err != nil {
 			return oid.Checksum{}, err
 		}
@@ -315,11 +340,11 @@ func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error)
 		}
 	}
 	if base, ok := strings.CutSuffix(rev, "^"); ok {
-		child, err := r.ResolveRev(ctx, base)
+		child, err := s.ResolveRev(ctx, base)
 		if err != nil {
 			return child, err
 		}
-		c, err := r.LoadCommit(ctx, child)
+		c, err := s.objs.LoadCommit(ctx, child)
 		if err != nil {
 			return oid.Checksum{}, err
 		}
@@ -332,10 +357,10 @@ func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error)
 	if err != nil {
 		return oid.Checksum{}, &RevError{fmt.Sprintf("Invalid refspec %s", rev), err}
 	}
-	sum, err := r.ReadRef(ctx, remote, ref)
+	sum, err := s.ReadRef(ctx, remote, ref)
 	if err != nil && errors.Is(err, ErrRefNotFound) && remote == "" {
 		if rem, rest, ok := strings.Cut(ref, "/"); ok {
-			if s, rerr := r.ReadRef(ctx, rem, rest); rerr == nil {
+			if s, rerr := s.ReadRef(ctx, rem, rest); rerr == nil {
 				return s, nil
 			}
 		}
@@ -346,68 +371,26 @@ func (r *Repo) ResolveRev(ctx context.Context, rev string) (oid.Checksum, error)
 	return sum, err
 }
 
-// CommitsWithPrefix lists the commit objects whose checksum starts with the
-// hex string prefix (any length, even empty), sorted.
-func (r *Repo) CommitsWithPrefix(ctx context.Context, prefix string) ([]oid.Checksum, error) {
-	var dirs []string
-	if len(prefix) >= 2 {
-		dirs = []string{prefix[:2]}
-	} else {
-		for _, a := range hexDigits {
-			if prefix != "" && string(a) != prefix {
-				continue
-			}
-			for _, b := range hexDigits {
-				dirs = append(dirs, string(a)+string(b))
-			}
-		}
-	}
-	var found []oid.Checksum
-	for _, d := range dirs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		ents, err := os.ReadDir(filepath.Join(r.path, "objects", d))
-		if err != nil {
-			if isNotExist(err) {
-				continue
-			}
-			return nil, fmt.Errorf("repo: listing commits: %w", err)
-		}
-		for _, e := range ents {
-			base, ok := strings.CutSuffix(e.Name(), ".commit")
-			if !ok || !strings.HasPrefix(d+base, prefix) {
-				continue
-			}
-			if sum, err := oid.Parse(d + base); err == nil {
-				found = append(found, sum)
-			}
-		}
-	}
-	sort.Slice(found, func(i, j int) bool { return found[i].String() < found[j].String() })
-	return found, nil
-}
-
 // SetRef points a ref at a commit, atomically (outside a transaction).
-func (r *Repo) SetRef(ctx context.Context, remote, ref string, sum oid.Checksum) error {
-	if err := validateRefspec(remote, ref); err != nil {
+func (s *Refs) SetRef(ctx context.Context, remote, ref string, sum oid.Checksum) error {
+	if err := ValidateRefspec(remote, ref); err != nil {
 		return err
 	}
-	return r.writeRef(remote, ref, sum)
+	return s.WriteRef(remote, ref, sum)
 }
 
 // ResetRef points an existing ref (refspec: "name" or "remote:name") at
 // the commit rev names, as `ostree reset` does: the ref must exist, but
 // the commit need not descend from what it held.
-func (r *Repo) ResetRef(ctx context.Context, refspec, rev string) (oid.Checksum, error) {
-	known, err := r.RefsWithPrefix(ctx, "", true, false)
+func (s *Refs) ResetRef(ctx context.Context, refspec, rev string) (oid.Checksum, error) {
+	known, err := s.RefsWithPrefix(ctx, "", true, false)
 	if err != nil {
 		return oid.Checksum{}, err
 	}
 	if _, ok := known[refspec]; !ok {
 		return oid.Checksum{}, &RevError{fmt.Sprintf("Invalid ref '%s'", refspec), ErrRefNotFound}
 	}
-	sum, err := r.ResolveRev(ctx, rev)
+	sum, err := s.ResolveRev(ctx, rev)
 	if err != nil {
 		return sum, err
 	}
@@ -415,27 +398,28 @@ func (r *Repo) ResetRef(ctx context.Context, refspec, rev string) (oid.Checksum,
 	if err != nil {
 		return sum, fmt.Errorf("Invalid ref '%s': %w", refspec, err)
 	}
-	return sum, r.SetRef(ctx, remote, name, sum)
+	return sum, s.SetRef(ctx, remote, name, sum)
 }
 
 // DeleteRef removes a ref; deleting a missing ref is an error.
-func (r *Repo) DeleteRef(ctx context.Context, remote, ref string) error {
-	if err := validateRefspec(remote, ref); err != nil {
+func (s *Refs) DeleteRef(ctx context.Context, remote, ref string) error {
+	if err := ValidateRefspec(remote, ref); err != nil {
 		return err
 	}
-	if _, err := os.Lstat(r.refPath(remote, ref)); err != nil {
+	if _, err := os.Lstat(s.refPath(remote, ref)); err != nil {
 		return fmt.Errorf("%w: %s", ErrRefNotFound, ref)
 	}
-	return r.writeRef(remote, ref, oid.Checksum{})
+	return s.WriteRef(remote, ref, oid.Checksum{})
 }
 
-func (r *Repo) writeRef(remote, ref string, sum oid.Checksum) error {
-	p := r.refPath(remote, ref)
+// WriteRef points a ref at sum (zero deletes it), atomically.
+func (s *Refs) WriteRef(remote, ref string, sum oid.Checksum) error {
+	p := s.refPath(remote, ref)
 	if sum.IsZero() {
-		if err := os.Remove(p); err != nil && !isNotExist(err) {
+		if err := os.Remove(p); err != nil && !loose.IsNotExist(err) {
 			return fmt.Errorf("repo: delete ref %s: %w", ref, err)
 		}
-		if r.fsync {
+		if s.objs.Fsync() {
 			fsutil.SyncDir(filepath.Dir(p))
 		}
 		return nil
@@ -448,25 +432,25 @@ func (r *Repo) writeRef(remote, ref string, sum oid.Checksum) error {
 	if st, err := os.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		return fmt.Errorf("repo: ref %s is an alias; update its target instead", ref)
 	}
-	if err := fsutil.WriteFileAtomic(p, []byte(sum.String()+"\n"), 0o644, r.fsync); err != nil {
+	if err := fsutil.WriteFileAtomic(p, []byte(sum.String()+"\n"), 0o644, s.objs.Fsync()); err != nil {
 		return fmt.Errorf("repo: write ref %s: %w", ref, err)
 	}
 	return nil
 }
 
 // CreateAlias makes refs/heads/alias a symlink to refs/heads/target.
-func (r *Repo) CreateAlias(ctx context.Context, alias, target string) error {
+func (s *Refs) CreateAlias(ctx context.Context, alias, target string) error {
 	if err := oid.ValidateRef(alias); err != nil {
 		return err
 	}
-	if _, err := r.ReadRef(ctx, "", target); err != nil {
+	if _, err := s.ReadRef(ctx, "", target); err != nil {
 		return err
 	}
-	p := r.refPath("", alias)
+	p := s.refPath("", alias)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	rel, err := filepath.Rel(filepath.Dir(p), r.refPath("", target))
+	rel, err := filepath.Rel(filepath.Dir(p), s.refPath("", target))
 	if err != nil {
 		return err
 	}
@@ -479,7 +463,7 @@ func (r *Repo) CreateAlias(ctx context.Context, alias, target string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("repo: alias %s: %w", alias, err)
 	}
-	if r.fsync {
+	if s.objs.Fsync() {
 		return fsutil.SyncDir(filepath.Dir(p))
 	}
 	return nil

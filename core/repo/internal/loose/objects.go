@@ -1,4 +1,4 @@
-package repo
+package loose
 
 import (
 	"bytes"
@@ -19,29 +19,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ObjectReader is read access to a store of objects: this package's
-// repositories, and what pull and delta read from (a remote over HTTP, a
-// static delta). Metadata comes as raw, unverified bytes; content as its
-// header and a payload stream. Missing objects are ErrNotFound. Fast
-// paths that only a local repository has (hardlinking, raw descriptors)
-// are on *Repo and ObjectDir, found by type assertion.
-type ObjectReader interface {
-	HasObject(ctx context.Context, name oid.ObjectName) (bool, error)
-	ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error)
-	OpenContent(ctx context.Context, sum oid.Checksum) (*Content, error)
-}
+// MetaXattr holds a bare-user object's real uid, gid, mode and xattrs.
+const MetaXattr = "user.ostreemeta"
 
-var _ ObjectReader = (*Repo)(nil)
-
-// ostreeMetaXattr holds a bare-user object's real uid, gid, mode and xattrs.
-const ostreeMetaXattr = "user.ostreemeta"
-
-// objectRel is an object's path relative to objects/: XX/REST.ext, with
+// ObjectRel is an object's path relative to objects/: XX/REST.ext, with
 // ".filez" for content in archive repositories.
-func (r *Repo) objectRel(name oid.ObjectName) string {
+func (s *Store) ObjectRel(name oid.ObjectName) string {
 	hex := name.Checksum.String()
 	ext := name.Type.String()
-	if name.Type == oid.File && r.mode == ModeArchive {
+	if name.Type == oid.File && s.mode == ModeArchive {
 		ext = "filez"
 	}
 	return hex[:2] + "/" + hex[2:] + "." + ext
@@ -52,21 +38,21 @@ func (r *Repo) objectRel(name oid.ObjectName) string {
 // diagnostics: engine code outside this package reads and writes objects
 // through Repo's readers, ObjectDir and Txn, never by path (archtest
 // holds it to that).
-func (r *Repo) ObjectPath(name oid.ObjectName) string {
-	return filepath.Join(r.path, "objects", r.objectRel(name))
+func (s *Store) ObjectPath(name oid.ObjectName) string {
+	return filepath.Join(s.path, "objects", s.ObjectRel(name))
 }
 
 // HasObject reports whether name is stored here or in a parent repository.
-func (r *Repo) HasObject(ctx context.Context, name oid.ObjectName) (bool, error) {
-	_, err := os.Lstat(r.ObjectPath(name))
+func (s *Store) HasObject(ctx context.Context, name oid.ObjectName) (bool, error) {
+	_, err := os.Lstat(s.ObjectPath(name))
 	if err == nil {
 		return true, nil
 	}
-	if !isNotExist(err) {
+	if !IsNotExist(err) {
 		return false, fmt.Errorf("repo: %s: %w", name, err)
 	}
-	if r.parent != nil {
-		return r.parent.HasObject(ctx, name)
+	if s.parent != nil {
+		return s.parent.HasObject(ctx, name)
 	}
 	return false, nil
 }
@@ -75,27 +61,27 @@ func (r *Repo) HasObject(ctx context.Context, name oid.ObjectName) (bool, error)
 // It reads through a raw descriptor (open, fstat, read, close: half the
 // system calls of os.ReadFile); anything unusual (missing, a parent
 // repository, errors) goes the general way, whose errors are reported.
-func (r *Repo) ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
+func (s *Store) ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
 	name := oid.ObjectName{Checksum: sum, Type: typ}
-	if b, ok := r.readMetaRaw(name); ok {
+	if b, ok := s.readMetaRaw(name); ok {
 		return b, nil
 	}
-	b, err := os.ReadFile(r.ObjectPath(name))
+	b, err := os.ReadFile(s.ObjectPath(name))
 	if err == nil {
 		return b, nil
 	}
-	if !isNotExist(err) {
+	if !IsNotExist(err) {
 		return nil, fmt.Errorf("repo: read %s: %w", name, err)
 	}
-	if r.parent != nil {
-		return r.parent.ReadMeta(ctx, typ, sum)
+	if s.parent != nil {
+		return s.parent.ReadMeta(ctx, typ, sum)
 	}
 	return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 }
 
 // LoadCommit reads and parses a commit object.
-func (r *Repo) LoadCommit(ctx context.Context, sum oid.Checksum) (*object.Commit, error) {
-	b, err := r.ReadMeta(ctx, oid.Commit, sum)
+func (s *Store) LoadCommit(ctx context.Context, sum oid.Checksum) (*object.Commit, error) {
+	b, err := s.ReadMeta(ctx, oid.Commit, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +93,8 @@ func (r *Repo) LoadCommit(ctx context.Context, sum oid.Checksum) (*object.Commit
 }
 
 // LoadDirTree reads and parses a dirtree object.
-func (r *Repo) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
-	b, err := r.ReadMeta(ctx, oid.DirTree, sum)
+func (s *Store) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTree, error) {
+	b, err := s.ReadMeta(ctx, oid.DirTree, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +106,8 @@ func (r *Repo) LoadDirTree(ctx context.Context, sum oid.Checksum) (*object.DirTr
 }
 
 // LoadDirMeta reads and parses a dirmeta object.
-func (r *Repo) LoadDirMeta(ctx context.Context, sum oid.Checksum) (*object.DirMeta, error) {
-	b, err := r.ReadMeta(ctx, oid.DirMeta, sum)
+func (s *Store) LoadDirMeta(ctx context.Context, sum oid.Checksum) (*object.DirMeta, error) {
+	b, err := s.ReadMeta(ctx, oid.DirMeta, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +120,8 @@ func (r *Repo) LoadDirMeta(ctx context.Context, sum oid.Checksum) (*object.DirMe
 
 // LoadCommitMeta reads a commit's detached metadata; it returns nil, nil
 // when the commit has none.
-func (r *Repo) LoadCommitMeta(ctx context.Context, commit oid.Checksum) ([]gvariant.DictEntry, error) {
-	b, err := r.ReadMeta(ctx, oid.CommitMeta, commit)
+func (s *Store) LoadCommitMeta(ctx context.Context, commit oid.Checksum) ([]gvariant.DictEntry, error) {
+	b, err := s.ReadMeta(ctx, oid.CommitMeta, commit)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
@@ -163,12 +149,12 @@ type Content struct {
 
 // openContentSlow opens a content object with plain os calls; OpenContent
 // comes here whenever its fast paths give up, so errors are these.
-func (r *Repo) openContentSlow(ctx context.Context, sum oid.Checksum) (*Content, error) {
+func (s *Store) openContentSlow(ctx context.Context, sum oid.Checksum) (*Content, error) {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	c, err := r.openFile(name)
-	if err != nil && isNotExist(err) {
-		if r.parent != nil {
-			return r.parent.OpenContent(ctx, sum)
+	c, err := s.openFile(name)
+	if err != nil && IsNotExist(err) {
+		if s.parent != nil {
+			return s.parent.OpenContent(ctx, sum)
 		}
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
@@ -183,9 +169,9 @@ type emptyReader struct{}
 func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
 func (emptyReader) Close() error             { return nil }
 
-func (r *Repo) openFile(name oid.ObjectName) (*Content, error) {
-	path := r.ObjectPath(name)
-	switch r.mode {
+func (s *Store) openFile(name oid.ObjectName) (*Content, error) {
+	path := s.ObjectPath(name)
+	switch s.mode {
 	case ModeArchive:
 		f, err := os.Open(path)
 		if err != nil {
@@ -206,14 +192,14 @@ func (r *Repo) openFile(name oid.ObjectName) (*Content, error) {
 		c.ReadCloser = &inflater{f: f, zr: flate.NewReader(f), left: int64(size)}
 		return c, nil
 	case ModeBareUser:
-		meta, err := fsutil.GetXattr(path, ostreeMetaXattr)
+		meta, err := fsutil.GetXattr(path, MetaXattr)
 		if err != nil {
 			if _, serr := os.Lstat(path); serr != nil {
 				return nil, serr
 			}
-			return nil, fmt.Errorf("%s: missing %s: %w", name, ostreeMetaXattr, err)
+			return nil, fmt.Errorf("%s: missing %s: %w", name, MetaXattr, err)
 		}
-		dm, err := unmarshalUserMeta(meta)
+		dm, err := UnmarshalUserMeta(meta)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -233,7 +219,7 @@ func (r *Repo) openFile(name oid.ObjectName) (*Content, error) {
 			return nil, &os.PathError{Op: "lstat", Path: path, Err: err}
 		}
 		hdr := &object.FileHeader{UID: st.Uid, GID: st.Gid, Mode: st.Mode}
-		if r.mode == ModeBare && !r.noXattrs {
+		if s.mode == ModeBare && !s.noXattrs {
 			xs, err := fsutil.ListXattrs(path)
 			if err != nil {
 				return nil, err
@@ -242,7 +228,7 @@ func (r *Repo) openFile(name oid.ObjectName) (*Content, error) {
 				hdr.Xattrs = append(hdr.Xattrs, object.Xattr{Name: x.Name, Value: x.Value})
 			}
 		}
-		if r.mode == ModeBareUserOnly {
+		if s.mode == ModeBareUserOnly {
 			hdr.UID, hdr.GID = 0, 0
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
@@ -310,15 +296,15 @@ func (z *inflater) Close() error {
 
 var userMetaType = gvariant.MustParseType("(uuua(ayay))")
 
-// unmarshalUserMeta parses user.ostreemeta, which has dirmeta's layout but
+// UnmarshalUserMeta parses user.ostreemeta, which has dirmeta's layout but
 // holds a file's mode.
-func unmarshalUserMeta(b []byte) (*object.DirMeta, error) {
+func UnmarshalUserMeta(b []byte) (*object.DirMeta, error) {
 	if m, ok := object.DecodeDirMetaLayout(b); ok {
 		return m, nil
 	}
 	v, err := gvariant.Unmarshal(userMetaType, b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ostreeMetaXattr, err)
+		return nil, fmt.Errorf("%s: %w", MetaXattr, err)
 	}
 	t := v.(gvariant.Tuple)
 	m := &object.DirMeta{
@@ -330,28 +316,28 @@ func unmarshalUserMeta(b []byte) (*object.DirMeta, error) {
 		x := e.(gvariant.Tuple)
 		name := x[0].([]byte)
 		if len(name) == 0 || name[len(name)-1] != 0 {
-			return nil, fmt.Errorf("%w: %s xattr name", object.ErrMalformed, ostreeMetaXattr)
+			return nil, fmt.Errorf("%w: %s xattr name", object.ErrMalformed, MetaXattr)
 		}
 		m.Xattrs = append(m.Xattrs, object.Xattr{Name: string(name[:len(name)-1]), Value: x[1].([]byte)})
 	}
 	return m, nil
 }
 
-func marshalUserMeta(h *object.FileHeader) []byte {
+func MarshalUserMeta(h *object.FileHeader) []byte {
 	return (&object.DirMeta{UID: h.UID, GID: h.GID, Mode: h.Mode, Xattrs: h.Xattrs}).Marshal()
 }
 
 // StoredSize is the size an object takes in this repository (or its
 // parent): its loose file's size, so compressed for archive content.
-func (r *Repo) StoredSize(ctx context.Context, name oid.ObjectName) (int64, error) {
-	st, err := os.Lstat(r.ObjectPath(name))
+func (s *Store) StoredSize(ctx context.Context, name oid.ObjectName) (int64, error) {
+	st, err := os.Lstat(s.ObjectPath(name))
 	if err == nil {
 		return st.Size(), nil
 	}
-	if isNotExist(err) && r.parent != nil {
-		return r.parent.StoredSize(ctx, name)
+	if IsNotExist(err) && s.parent != nil {
+		return s.parent.StoredSize(ctx, name)
 	}
-	if isNotExist(err) {
+	if IsNotExist(err) {
 		return 0, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
 	return 0, err
@@ -359,8 +345,8 @@ func (r *Repo) StoredSize(ctx context.Context, name oid.ObjectName) (int64, erro
 
 // PayloadLinkTarget is the content object a payload link (a bare
 // repository's reflink index, objects/XX/REST.payload-link) points at.
-func (r *Repo) PayloadLinkTarget(name oid.ObjectName) (oid.Checksum, error) {
-	target, err := os.Readlink(r.ObjectPath(name))
+func (s *Store) PayloadLinkTarget(name oid.ObjectName) (oid.Checksum, error) {
+	target, err := os.Readlink(s.ObjectPath(name))
 	if err != nil {
 		return oid.Checksum{}, err
 	}
@@ -370,28 +356,28 @@ func (r *Repo) PayloadLinkTarget(name oid.ObjectName) (oid.Checksum, error) {
 }
 
 // DeleteObject removes a loose object (prune, fsck --delete).
-func (r *Repo) DeleteObject(ctx context.Context, name oid.ObjectName) error {
-	if err := os.Remove(r.ObjectPath(name)); err != nil && !isNotExist(err) {
+func (s *Store) DeleteObject(ctx context.Context, name oid.ObjectName) error {
+	if err := os.Remove(s.ObjectPath(name)); err != nil && !IsNotExist(err) {
 		return fmt.Errorf("repo: delete %s: %w", name, err)
 	}
 	return nil
 }
 
 // IsPartial reports whether a commit is marked as partially pulled.
-func (r *Repo) IsPartial(commit oid.Checksum) bool {
-	_, err := os.Stat(r.partialPath(commit))
+func (s *Store) IsPartial(commit oid.Checksum) bool {
+	_, err := os.Stat(s.partialPath(commit))
 	return err == nil
 }
 
-func (r *Repo) partialPath(commit oid.Checksum) string {
-	return filepath.Join(r.path, "state", commit.String()+".commitpartial")
+func (s *Store) partialPath(commit oid.Checksum) string {
+	return filepath.Join(s.path, "state", commit.String()+".commitpartial")
 }
 
 // MarkPartial sets or clears the commitpartial marker of a commit.
-func (r *Repo) MarkPartial(commit oid.Checksum, partial bool) error {
-	p := r.partialPath(commit)
+func (s *Store) MarkPartial(commit oid.Checksum, partial bool) error {
+	p := s.partialPath(commit)
 	if !partial {
-		if err := os.Remove(p); err != nil && !isNotExist(err) {
+		if err := os.Remove(p); err != nil && !IsNotExist(err) {
 			return err
 		}
 		return nil
@@ -399,5 +385,5 @@ func (r *Repo) MarkPartial(commit oid.Checksum, partial bool) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(p, nil, 0o644, r.fsync)
+	return fsutil.WriteFileAtomic(p, nil, 0o644, s.fsync)
 }

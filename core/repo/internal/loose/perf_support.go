@@ -1,4 +1,4 @@
-package repo
+package loose
 
 import (
 	"bufio"
@@ -21,22 +21,22 @@ import (
 // registration per object) and archive payloads are inflated by pooled
 // readers, returned to the pool on Close. Whenever anything looks unusual
 // the call goes the general way, whose errors are the ones returned.
-func (r *Repo) OpenContent(ctx context.Context, sum oid.Checksum) (*Content, error) {
+func (s *Store) OpenContent(ctx context.Context, sum oid.Checksum) (*Content, error) {
 	var c *Content
-	switch r.mode {
+	switch s.mode {
 	case ModeArchive:
-		c = r.openArchiveFast(sum)
+		c = s.openArchiveFast(sum)
 	case ModeBareUser:
-		c = r.openBareUserFast(sum)
+		c = s.openBareUserFast(sum)
 	}
 	if c != nil {
 		return c, nil
 	}
-	return r.openContentSlow(ctx, sum)
+	return s.openContentSlow(ctx, sum)
 }
 
-func (r *Repo) objectFd(sum oid.Checksum) (int, bool) {
-	path := r.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File})
+func (s *Store) objectFd(sum oid.Checksum) (int, bool) {
+	path := s.ObjectPath(oid.ObjectName{Checksum: sum, Type: oid.File})
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	for err == unix.EINTR {
 		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
@@ -65,8 +65,8 @@ var archiveReaders = sync.Pool{New: func() any {
 	return &archiveReader{fd: -1, br: bufio.NewReaderSize(nil, 64<<10)}
 }}
 
-func (r *Repo) openArchiveFast(sum oid.Checksum) *Content {
-	fd, ok := r.objectFd(sum)
+func (s *Store) openArchiveFast(sum oid.Checksum) *Content {
+	fd, ok := s.objectFd(sum)
 	if !ok {
 		return nil
 	}
@@ -206,18 +206,18 @@ func (f *FdFile) Close() error {
 	return err
 }
 
-func (r *Repo) openBareUserFast(sum oid.Checksum) *Content {
-	fd, ok := r.objectFd(sum)
+func (s *Store) openBareUserFast(sum oid.Checksum) *Content {
+	fd, ok := s.objectFd(sum)
 	if !ok {
 		return nil
 	}
 	var buf [512]byte
-	n, err := unix.Fgetxattr(fd, ostreeMetaXattr, buf[:])
+	n, err := unix.Fgetxattr(fd, MetaXattr, buf[:])
 	if err != nil {
 		unix.Close(fd)
 		return nil
 	}
-	dm, err := unmarshalUserMeta(buf[:n])
+	dm, err := UnmarshalUserMeta(buf[:n])
 	if err != nil {
 		unix.Close(fd)
 		return nil
@@ -235,35 +235,10 @@ func (r *Repo) openBareUserFast(sum oid.Checksum) *Content {
 	return &Content{Header: hdr, Size: st.Size, ReadCloser: &FdFile{fd: fd, left: st.Size}}
 }
 
-// fsTopdirFl is FS_TOPDIR_FL (chattr +T) from linux/fs.h.
-const fsTopdirFl = 0x00020000
-
-// SpreadTmpInodes marks the repository's tmp/ as a "top of hierarchy"
-// directory (chattr +T) so that ext4's Orlov allocator places each new
-// staging directory, and the objects created in it, in a block group of
-// its own. Without it a transaction right after large deletions (a
-// replaced repository, a removed checkout) allocates its inodes in groups
-// full of recently deleted ones, which no-journal ext4 scans past one by
-// one: for pull-local that tripled the system time (2.0 s → 0.7 s). Begin calls
-// it. Best effort: only the directory's inode flags change, and
-// filesystems without the flag refuse or ignore it.
-func (r *Repo) SpreadTmpInodes() {
-	fd, err := unix.Open(r.TmpDir(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(fd)
-	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
-	if err != nil || flags&fsTopdirFl != 0 {
-		return
-	}
-	_ = unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFl))
-}
-
 // readMetaRaw reads a metadata object of this repository through a raw
 // descriptor; false when anything is unusual.
-func (r *Repo) readMetaRaw(name oid.ObjectName) ([]byte, bool) {
-	fd, err := unix.Open(r.ObjectPath(name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+func (s *Store) readMetaRaw(name oid.ObjectName) ([]byte, bool) {
+	fd, err := unix.Open(s.ObjectPath(name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, false
 	}

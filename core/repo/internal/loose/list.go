@@ -1,11 +1,14 @@
-package repo
+package loose
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -30,8 +33,8 @@ type looseEntry struct {
 // with raw getdents, calling fn for every entry; it returns the number of
 // goroutines used (for callers that keep per-worker results). Missing
 // fan-out directories are skipped. The first error stops the scan.
-func (r *Repo) scanLoose(ctx context.Context, fn func(e *looseEntry) error) (int, error) {
-	root := filepath.Join(r.path, "objects")
+func (s *Store) scanLoose(ctx context.Context, fn func(e *looseEntry) error) (int, error) {
+	root := filepath.Join(s.path, "objects")
 	rfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("repo: list objects: %w", err)
@@ -89,9 +92,9 @@ func scanFanout(rfd int, root string, i int, e *looseEntry, fn func(*looseEntry)
 // ListObjects calls fn for every loose object in this repository (not its
 // parent), in checksum order of the fan-out directories and directory
 // order within each. Files that are not objects are ignored.
-func (r *Repo) ListObjects(ctx context.Context, fn func(oid.ObjectName) error) error {
+func (s *Store) ListObjects(ctx context.Context, fn func(oid.ObjectName) error) error {
 	var per [256][]oid.ObjectName
-	_, err := r.scanLoose(ctx, func(e *looseEntry) error {
+	_, err := s.scanLoose(ctx, func(e *looseEntry) error {
 		sum, typ, ok := parseLooseName(e.sub, e.name)
 		if ok {
 			per[sum[0]] = append(per[sum[0]], oid.ObjectName{Checksum: sum, Type: typ})
@@ -115,10 +118,10 @@ func (r *Repo) ListObjects(ctx context.Context, fn func(oid.ObjectName) error) e
 // type in this repository (not its parent), in the order ListObjects
 // gives; it looks only at names, so it is cheap even for commits among
 // hundreds of thousands of files.
-func (r *Repo) ListObjectsOfType(ctx context.Context, typ oid.ObjectType) ([]oid.Checksum, error) {
+func (s *Store) ListObjectsOfType(ctx context.Context, typ oid.ObjectType) ([]oid.Checksum, error) {
 	var per [256][]oid.Checksum
 	ext := typ.String()
-	_, err := r.scanLoose(ctx, func(e *looseEntry) error {
+	_, err := s.scanLoose(ctx, func(e *looseEntry) error {
 		const n = 2*oid.Size - 2
 		if len(e.name) != n+1+len(ext) || e.name[n] != '.' || string(e.name[n+1:]) != ext {
 			return nil
@@ -187,4 +190,46 @@ func parseLooseName(sub string, name []byte) (oid.Checksum, oid.ObjectType, bool
 	}
 	typ, err := oid.ParseObjectType(ext)
 	return sum, typ, err == nil
+}
+
+// CommitsWithPrefix lists the commit objects whose checksum starts with the
+// hex string prefix (any length, even empty), sorted.
+func (s *Store) CommitsWithPrefix(ctx context.Context, prefix string) ([]oid.Checksum, error) {
+	var dirs []string
+	if len(prefix) >= 2 {
+		dirs = []string{prefix[:2]}
+	} else {
+		for _, a := range hexDigits {
+			if prefix != "" && string(a) != prefix {
+				continue
+			}
+			for _, b := range hexDigits {
+				dirs = append(dirs, string(a)+string(b))
+			}
+		}
+	}
+	var found []oid.Checksum
+	for _, d := range dirs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ents, err := os.ReadDir(filepath.Join(s.path, "objects", d))
+		if err != nil {
+			if IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("repo: listing commits: %w", err)
+		}
+		for _, e := range ents {
+			base, ok := strings.CutSuffix(e.Name(), ".commit")
+			if !ok || !strings.HasPrefix(d+base, prefix) {
+				continue
+			}
+			if sum, err := oid.Parse(d + base); err == nil {
+				found = append(found, sum)
+			}
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].String() < found[j].String() })
+	return found, nil
 }
