@@ -19,8 +19,8 @@ import (
 // when it returns nil is the object kept. It is skipped if present.
 func (tx *Txn) WriteArchiveRaw(ctx context.Context, sum oid.Checksum, write func(w io.Writer) error) error {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	if tx.r.mode != ModeArchive {
-		return fmt.Errorf("%w: raw .filez bytes for a %s repository", ErrReadOnly, tx.r.mode)
+	if tx.r.Mode() != ModeArchive {
+		return fmt.Errorf("%w: raw .filez bytes for a %s repository", ErrReadOnly, tx.r.Mode())
 	}
 	if tx.stagedHere(name) {
 		return nil
@@ -43,7 +43,7 @@ func (tx *Txn) WriteArchiveRaw(ctx context.Context, sum oid.Checksum, write func
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("repo: write %s: %w", name, err)
 	}
-	if tx.r.fsync && cw.n >= writebackMin {
+	if tx.r.Fsync() && cw.n >= writebackMin {
 		startWriteback(tmp.fd)
 	}
 	if !tmp.mode644 {
@@ -75,7 +75,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // the parent repository is consulted.
 func (r *Repo) OpenRawArchive(ctx context.Context, sum oid.Checksum) (io.ReadCloser, error) {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	if r.mode != ModeArchive {
+	if r.Mode() != ModeArchive {
 		return nil, fmt.Errorf("%w: %s is not an archive repository", ErrReadOnly, r.path)
 	}
 	f, err := os.Open(r.ObjectPath(name))
