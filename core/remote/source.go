@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/groveos/grove/core/fetch"
 	"github.com/groveos/grove/core/keyfile"
@@ -219,10 +220,38 @@ func (s *Source) ReadMeta(ctx context.Context, name oid.ObjectName) ([]byte, err
 	return resp.Data, nil
 }
 
-// ReadContent fetches a .filez object and decodes it on the way.
-func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pull.Content) error) error {
+// inMemory is the largest object read whole before it is decoded:
+// klauspost's inflater is faster on a *bytes.Reader, and the body comes in
+// a few large reads.
+const inMemory = 1 << 20
+
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// streamObject fetches a .filez object and hands it to fn: small ones
+// (with a Content-Length) as a *bytes.Reader over the whole body.
+func (s *Source) streamObject(ctx context.Context, sum oid.Checksum, fn func(io.Reader) error) error {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
 	err := s.client.Stream(ctx, s.content, repo.ArchivePath(name), 0, func(r io.Reader, size int64) error {
+		if size < 0 || size > inMemory {
+			return fn(r)
+		}
+		bp := bodyBufs.Get().(*[]byte)
+		defer bodyBufs.Put(bp)
+		if int64(cap(*bp)) < size {
+			*bp = make([]byte, 0, size)
+		}
+		buf := (*bp)[:size]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return err
+		}
+		return fn(bytes.NewReader(buf))
+	})
+	return notFound(err)
+}
+
+// ReadContent fetches a .filez object and decodes it.
+func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pull.Content) error) error {
+	return s.streamObject(ctx, sum, func(r io.Reader) error {
 		c, release, err := pull.OpenArchive(r)
 		if err != nil {
 			return err
@@ -230,16 +259,11 @@ func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pul
 		defer release()
 		return fn(c)
 	})
-	return notFound(err)
 }
 
 // ReadRawArchive fetches a .filez object's bytes as they are.
 func (s *Source) ReadRawArchive(ctx context.Context, sum oid.Checksum, fn func(io.Reader) error) error {
-	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	err := s.client.Stream(ctx, s.content, repo.ArchivePath(name), 0, func(r io.Reader, size int64) error {
-		return fn(r)
-	})
-	return notFound(err)
+	return s.streamObject(ctx, sum, fn)
 }
 
 // ReadFile fetches another file of the remote (deltas/…, delta-indexes/…)
