@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/groveos/grove/core/fetch"
+	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/pull"
@@ -337,4 +338,53 @@ func FetchRemoteSummary(ctx context.Context, r *repo.Repo, rem *Remote, o Source
 		return nil, fmt.Errorf("remote %s: %w", rem.Name, err)
 	}
 	return FetchSummary(ctx, r, c, base, rem.Name, o.VerifySummary)
+}
+
+// StaticDeltas lists the static deltas the summary names
+// (ostree.static-deltas): "FROM-TO" or "TO" in hex → the SHA-256 of the
+// delta's superblock. It is nil without a summary. (Static-delta pulls
+// choose from it through pull.Options.Delta.)
+func (s *Source) StaticDeltas() map[string]oid.Checksum {
+	if s.summary == nil {
+		return nil
+	}
+	v, ok := s.summary.Lookup(summary.KeyStaticDeltas)
+	if !ok {
+		return nil
+	}
+	entries, _ := v.([]gvariant.DictEntry)
+	out := make(map[string]oid.Checksum, len(entries))
+	for _, e := range entries {
+		name, _ := e.Key.(string)
+		vv, _ := e.Value.(gvariant.Variant)
+		b, _ := vv.Value.([]byte)
+		if sum, err := oid.FromBytes(b); err == nil && name != "" {
+			out[name] = sum
+		}
+	}
+	return out
+}
+
+// IndexedDeltas says whether the remote publishes delta-indexes/: the
+// summary's ostree.summary.indexed-deltas, or without a summary
+// core.indexed-deltas in the remote's config (fetched once; a missing
+// config means no).
+func (s *Source) IndexedDeltas(ctx context.Context) (bool, error) {
+	if s.summary != nil {
+		v, _ := s.summary.Lookup(summary.KeyIndexedDeltas)
+		b, _ := v.(bool)
+		return b, nil
+	}
+	resp, err := s.client.Get(ctx, s.meta, "config", fetch.Request{Max: 1 << 20})
+	if errors.Is(err, fetch.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remote %s: %w", s.remote.Name, err)
+	}
+	kf, err := keyfile.Parse(resp.Data)
+	if err != nil {
+		return false, fmt.Errorf("remote %s: config: %w", s.remote.Name, err)
+	}
+	return kf.Bool("core", "indexed-deltas", false)
 }

@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -233,4 +234,73 @@ func TestRefusesBareRemote(t *testing.T) {
 	if !errors.Is(err, remote.ErrMode) || err.Error() != `Can't pull from archives with mode "bare-user"` {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestDeltaListing: what a static-delta pull chooses from, read from an
+// ostree-made summary and config.
+func TestDeltaListing(t *testing.T) {
+	pub, c1, c2 := publish(t, false)
+	repotest.Ostree(t, "--repo="+pub, "static-delta", "generate", "--from="+c1.String(), "--to="+c2.String())
+	repotest.Ostree(t, "--repo="+pub, "static-delta", "generate", "--empty", "--to="+c2.String())
+	srv := serve(t, pub)
+	ctx := context.Background()
+	dst := repotest.NewRepo(t, repo.ModeBareUser)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	// No summary and no indexes yet.
+	src, err := remote.OpenHTTP(ctx, dst, rem, srv.URL, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.StaticDeltas() != nil {
+		t.Error("deltas listed without a summary")
+	}
+	if ok, err := src.IndexedDeltas(ctx); err != nil || ok {
+		t.Errorf("indexed deltas before any index: %v %v", ok, err)
+	}
+	repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	src, err = remote.OpenHTTP(ctx, dst, rem, srv.URL, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := src.StaticDeltas()
+	if len(d) != 2 {
+		t.Fatalf("deltas %v", d)
+	}
+	sb, err := src.ReadFile(ctx, "deltas/"+deltaPath(c1, c2)+"/superblock", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d[c1.String()+"-"+c2.String()] != oid.Sum(sb) {
+		t.Error("listed digest is not the superblock's")
+	}
+	if _, ok := d[c2.String()]; !ok {
+		t.Error("scratch delta not listed")
+	}
+	if ok, _ := src.IndexedDeltas(ctx); !ok {
+		t.Error("summary says no indexed deltas")
+	}
+	// summary -u wrote the indexes and said so in the config, which a
+	// remote without a summary is asked.
+	os.Remove(filepath.Join(pub, "summary"))
+	src, err = remote.OpenHTTP(ctx, dst, rem, srv.URL, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := src.IndexedDeltas(ctx); err != nil || !ok {
+		t.Errorf("indexed deltas from config: %v %v", ok, err)
+	}
+	if _, err := src.ReadFile(ctx, "deltas/nope/superblock", 1<<20); !errors.Is(err, pull.ErrNotFound) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// deltaPath is ostree's deltas/ directory of FROM-TO: modified base64,
+// split after two characters.
+func deltaPath(from, to oid.Checksum) string {
+	enc := func(c oid.Checksum) string {
+		s := base64.RawStdEncoding.EncodeToString(c[:])
+		return strings.ReplaceAll(s, "/", "_")
+	}
+	f := enc(from)
+	return f[:2] + "/" + f[2:] + "-" + enc(to)
 }
