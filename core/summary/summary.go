@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/groveos/grove/core/delta"
 	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
@@ -97,7 +97,7 @@ func Generate(ctx context.Context, r *repo.Repo, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("summary: %w", err)
 	}
 	if !noDeltas {
-		deltas, err := staticDeltas(ctx, r)
+		deltas, err := delta.SummaryEntries(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -171,74 +171,16 @@ func refEntry(ctx context.Context, r *repo.Repo, name string, sum oid.Checksum) 
 	return gvariant.Tuple{name, gvariant.Tuple{uint64(len(data)), sum[:], meta}}, nil
 }
 
-// staticDeltas maps each delta name ("FROM-TO" or "TO", hex) to the SHA-256
-// of its superblock, walking deltas/XX/REST/superblock as ostree does.
-func staticDeltas(ctx context.Context, r *repo.Repo) ([]gvariant.DictEntry, error) {
-	base := filepath.Join(r.Path(), "deltas")
-	tops, err := os.ReadDir(base)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("summary: %w", err)
-	}
-	var out []gvariant.DictEntry
-	for _, t := range tops {
-		if !t.IsDir() {
-			continue
-		}
-		subs, err := os.ReadDir(filepath.Join(base, t.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("summary: %w", err)
-		}
-		for _, s := range subs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if !s.IsDir() {
-				continue
-			}
-			sb, err := os.ReadFile(filepath.Join(base, t.Name(), s.Name(), "superblock"))
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("summary: %w", err)
-			}
-			name, err := deltaName(t.Name() + s.Name())
-			if err != nil {
-				return nil, fmt.Errorf("summary: delta %s%s: %w", t.Name(), s.Name(), err)
-			}
-			d := oid.Sum(sb)
-			out = append(out, gvariant.DictEntry{Key: name, Value: gvariant.NewVariant("ay", d[:])})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key.(string) < out[j].Key.(string) })
-	return out, nil
-}
-
-func deltaName(b64 string) (string, error) {
-	from, to, isPair := strings.Cut(b64, "-")
-	a, err := oid.ParseModifiedBase64(from)
-	if err != nil {
-		return "", err
-	}
-	if !isPair {
-		return a.String(), nil
-	}
-	b, err := oid.ParseModifiedBase64(to)
-	if err != nil {
-		return "", err
-	}
-	return a.String() + "-" + b.String(), nil
-}
-
-// Update writes a fresh summary into r, and its summary.sig when
+// Update regenerates the delta indexes (delta.Reindex), then writes a fresh summary into r, and its summary.sig when
 // opts.Sign is set, as ostree does: both are made in a temporary directory
 // (the summary taking the signature's mtime, so that HTTP caches expire
 // them together), renamed into place, and the repository directory is
 // synced. Without signing, a summary.sig left from before is removed.
 func Update(ctx context.Context, r *repo.Repo, opts Options) error {
+	// ostree regenerates the delta indexes with the summary.
+	if err := delta.Reindex(ctx, r, nil); err != nil {
+		return err
+	}
 	unlock, err := r.LockShared(ctx)
 	if err != nil {
 		return err

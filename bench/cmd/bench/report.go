@@ -26,20 +26,24 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 		switch {
 		case r.OstreeErr != "":
 			na++
-			w("| %s | ostree failed: %s | | | ≤ %.2f | | | |\n", name, cell(r.OstreeErr), r.Row.Target)
+			w("| %s | ostree failed: %s | | | %s | | | |\n", name, cell(r.OstreeErr), r.Row.target())
 		case r.GroveErr != "":
 			na++
-			w("| %s | %s | n/a (grove: %s) | | ≤ %.2f | | %s | |\n", name, dur(r.OstreeMedian), cell(r.GroveErr), r.Row.Target, human(peakRSS(r.Ostree)))
+			w("| %s | %s | n/a (grove: %s) | | %s | | %s | |\n", name, dur(r.OstreeMedian), cell(r.GroveErr), r.Row.target(), human(peakRSS(r.Ostree)))
 		default:
 			q, _ := r.ratio()
 			mark := "✓"
-			if q > r.Row.Target {
+			if !r.pass() {
 				mark = "✗"
 				fail++
 			} else {
 				pass++
 			}
-			w("| %s | %s | %s | %.3f | ≤ %.2f | %s | %s | %s |\n", name, dur(r.OstreeMedian), dur(r.GroveMedian), q, r.Row.Target, mark,
+			ost, ratio := dur(r.OstreeMedian), fmt.Sprintf("%.3f", q)
+			if r.Row.GroveOnly {
+				ost, ratio = "(no such verb)", "–"
+			}
+			w("| %s | %s | %s | %s | %s | %s | %s | %s |\n", name, ost, dur(r.GroveMedian), ratio, r.Row.target(), mark,
 				human(peakRSS(r.Ostree)), human(peakRSS(r.Grove)))
 		}
 	}
@@ -53,6 +57,25 @@ func renderReport(o *options, meta treeMeta, st treeStats, results []*result, to
 	}
 	if len(notes) > 0 {
 		w("\n## Compatibility checks\n\nCommit checksums of grove's commits against ostree's for the same input, and byte-identical standard output where the row checks it (warm-up runs).\n\n%s\n", strings.Join(notes, "\n"))
+	}
+
+	var sizes []string
+	for _, r := range results {
+		if r.Row.Size == nil || len(r.Ostree) == 0 || len(r.Grove) == 0 {
+			continue
+		}
+		o, g := r.Ostree[len(r.Ostree)-1].Size, r.Grove[len(r.Grove)-1].Size
+		q, mark := 0.0, "✗"
+		if o > 0 {
+			q = float64(g) / float64(o)
+		}
+		if q > 0 && q <= r.Row.SizeTarget {
+			mark = "✓"
+		}
+		sizes = append(sizes, fmt.Sprintf("| %s | %d | %d | %.3f | ≤ %.2f | %s |", r.Row.Name, o, g, q, r.Row.SizeTarget, mark))
+	}
+	if len(sizes) > 0 {
+		w("\n## Output sizes\n\nBytes written by the last timed run of each tool (the whole delta: superblock and parts).\n\n| row | ostree | grove | grove/ostree | target | |\n|---|---:|---:|---:|---:|:-:|\n%s\n", strings.Join(sizes, "\n"))
 	}
 
 	w("\n## Spread (min / median / max, wall time)\n\nOn a noisy VM the ratio of the fastest runs (noise only adds time) is a useful cross-check of the ratio of medians.\n\n| row | ostree | grove | ratio of mins |\n|---|---|---|---:|\n")

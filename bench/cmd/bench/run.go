@@ -21,6 +21,7 @@ type measurement struct {
 	Wall   time.Duration // sum over the row's commands
 	MaxRSS int64         // bytes; max over the row's commands
 	Stdout string        // sha256 of the last command's standard output
+	Size   int64         // the row's Size of what the run wrote, if it has one
 	Err    error
 }
 
@@ -42,7 +43,7 @@ func cmdEnv() []string {
 // execTimed runs bin with each argument list in turn, in dir, and measures
 // wall time (from start to wait, nothing else) and peak RSS. The last
 // command's standard output is written to dir/stdout and hashed.
-func execTimed(ctx context.Context, bin string, cmds [][]string, dir string) measurement {
+func execTimed(ctx context.Context, bin string, cmds [][]string, dir string, extraEnv []string) measurement {
 	var m measurement
 	for i, args := range cmds {
 		out := io.Discard
@@ -58,7 +59,7 @@ func execTimed(ctx context.Context, bin string, cmds [][]string, dir string) mea
 		var stderr bytes.Buffer
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir = dir
-		cmd.Env = cmdEnv()
+		cmd.Env = append(cmdEnv(), extraEnv...)
 		cmd.Stdout = out
 		cmd.Stderr = &stderr
 		start := time.Now()
