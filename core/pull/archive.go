@@ -138,7 +138,7 @@ func copyArchive(w io.Writer, r io.Reader, sum oid.Checksum, verify bool) (int64
 	if b, ok := r.(*bytes.Reader); ok {
 		// In memory already: write it out, then check it from memory.
 		if _, err := b.WriteTo(cw); err != nil {
-			return cw.n, err
+			return cw.N, err
 		}
 		b.Seek(0, io.SeekStart)
 		src = b
