@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -40,7 +41,7 @@ func Export(ctx context.Context, r *repo.Repo, commit oid.Checksum, w io.Writer,
 	if t.IsFile {
 		return fmt.Errorf("export: %s: not a directory", opts.Subpath)
 	}
-	cw := &countWriter{w: w}
+	cw := &fsutil.CountingWriter{W: w}
 	e := &exporter{ctx: ctx, r: r, w: bufio.NewWriterSize(cw, 1<<20), mtime: c.Timestamp, prefix: opts.Prefix}
 	if err := e.dir("", t.Tree, t.Meta); err != nil {
 		return err
@@ -53,23 +54,12 @@ func Export(ctx context.Context, r *repo.Repo, commit oid.Checksum, w io.Writer,
 	if err := e.w.Flush(); err != nil {
 		return err
 	}
-	if bs := opts.BlockSize; bs > 0 && cw.n%bs != 0 {
-		if _, err := w.Write(make([]byte, bs-cw.n%bs)); err != nil {
+	if bs := opts.BlockSize; bs > 0 && cw.N%bs != 0 {
+		if _, err := w.Write(make([]byte, bs-cw.N%bs)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 type exporter struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/groveos/grove/core/mtree"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -19,7 +20,7 @@ import (
 // modifier that changes nothing the commit's trees are reused as they are.
 func TreeFromCommitModified(ctx context.Context, tx *repo.Txn, commit oid.Checksum, mod *Modifier) (*Tree, error) {
 	r := tx.Repo()
-	if mod == nil || !mod.touchesMetadata(r) {
+	if mod == nil || !touchesMetadata(mod, r) {
 		return TreeFromCommit(ctx, r, commit)
 	}
 	c, err := r.LoadCommit(ctx, commit)
@@ -30,8 +31,8 @@ func TreeFromCommitModified(ctx context.Context, tx *repo.Txn, commit oid.Checks
 }
 
 // touchesMetadata reports whether the modifier can change any entry.
-func (m *Modifier) touchesMetadata(r *repo.Repo) bool {
-	return m.OwnerUID >= 0 || m.OwnerGID >= 0 || m.canonical(r) || m.skipXattrs(r) ||
+func touchesMetadata(m *Modifier, r *repo.Repo) bool {
+	return m.OwnerUID >= 0 || m.OwnerGID >= 0 || m.Canonical(r) || m.SkipXattrsIn(r) ||
 		len(m.ModeAdd) > 0 || len(m.ModeSet) > 0 || len(m.Skip) > 0
 }
 
@@ -44,8 +45,8 @@ func modifiedTree(ctx context.Context, tx *repo.Txn, r *repo.Repo, tree, meta oi
 		return nil, fmt.Errorf("compose: %s: %w", path, err)
 	}
 	nm := &object.DirMeta{UID: dm.UID, GID: dm.GID, Mode: dm.Mode, Xattrs: dm.Xattrs}
-	mod.apply(r, path, &nm.UID, &nm.GID, &nm.Mode)
-	if mod.skipXattrs(r) {
+	mod.Apply(r, path, &nm.UID, &nm.GID, &nm.Mode)
+	if mod.SkipXattrsIn(r) {
 		nm.Xattrs = nil
 	}
 	metaSum, err := tx.WriteMeta(ctx, oid.DirMeta, nm.Marshal())
@@ -56,28 +57,28 @@ func modifiedTree(ctx context.Context, tx *repo.Txn, r *repo.Repo, tree, meta oi
 	if err != nil {
 		return nil, fmt.Errorf("compose: %s: %w", path, err)
 	}
-	t := &Tree{Meta: metaSum, files: make(map[string]oid.Checksum, len(dt.Files)), dirs: make(map[string]*Tree, len(dt.Dirs)), expanded: true}
+	t := mtree.NewSized(metaSum, len(dt.Files), len(dt.Dirs))
 	for _, f := range dt.Files {
-		p := join(path, f.Name)
+		p := mtree.Join(path, f.Name)
 		sum, keep, err := modifiedFile(ctx, tx, r, f.Checksum, p, mod)
 		if err != nil {
 			return nil, err
 		}
 		if keep {
-			t.files[f.Name] = sum
+			t.PutFile(f.Name, sum)
 		}
 	}
 	for _, d := range dt.Dirs {
-		p := join(path, d.Name)
+		p := mtree.Join(path, d.Name)
 		if mod.Skip[p] {
-			mod.apply(r, p, new(uint32), new(uint32), new(uint32)) // marks the entry used
+			mod.Apply(r, p, new(uint32), new(uint32), new(uint32)) // marks the entry used
 			continue
 		}
 		sub, err := modifiedTree(ctx, tx, r, d.Tree, d.Meta, p, mod)
 		if err != nil {
 			return nil, err
 		}
-		t.dirs[d.Name] = sub
+		t.PutDir(d.Name, sub)
 	}
 	return t, nil
 }
@@ -91,14 +92,14 @@ func modifiedFile(ctx context.Context, tx *repo.Txn, r *repo.Repo, sum oid.Check
 	}
 	defer c.Close()
 	hdr := *c.Header
-	if mod.apply(r, path, &hdr.UID, &hdr.GID, &hdr.Mode) {
+	if mod.Apply(r, path, &hdr.UID, &hdr.GID, &hdr.Mode) {
 		return sum, false, nil
 	}
-	if mod.skipXattrs(r) {
+	if mod.SkipXattrsIn(r) {
 		hdr.Xattrs = nil
 	}
 	old := c.Header
-	if hdr.UID == old.UID && hdr.GID == old.GID && hdr.Mode == old.Mode && xattrsEqual(hdr.Xattrs, old.Xattrs) {
+	if hdr.UID == old.UID && hdr.GID == old.GID && hdr.Mode == old.Mode && object.XattrsEqual(hdr.Xattrs, old.Xattrs) {
 		return sum, true, nil // the object a rewrite would produce
 	}
 	var payload io.Reader = c

@@ -68,3 +68,16 @@ func UnmarshalXattrs(b []byte) ([]Xattr, error) {
 	}
 	return xattrsFromVariant(v)
 }
+
+// XattrsEqual reports whether two sorted xattr lists are the same.
+func XattrsEqual(a, b []Xattr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || string(a[i].Value) != string(b[i].Value) {
+			return false
+		}
+	}
+	return true
+}

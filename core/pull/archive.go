@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/klauspost/compress/flate"
@@ -112,36 +113,25 @@ func (e *endCheck) Read([]byte) (int, error) {
 // the content must hash to sum, the payload have exactly the size its
 // header declares, and nothing follow the compressed data.
 func copyArchive(w io.Writer, r io.Reader, sum oid.Checksum, verify bool) (int64, error) {
-	cw := &countWriter{w: w}
+	cw := &fsutil.CountingWriter{W: w}
 	if !verify {
 		_, err := io.Copy(cw, r)
-		return cw.n, err
+		return cw.N, err
 	}
 	c, release, err := OpenArchive(io.TeeReader(r, cw))
 	if err != nil {
-		return cw.n, err
+		return cw.N, err
 	}
 	defer release()
 	h := sha256.New()
 	h.Write(c.Header.StreamPrefix())
 	if _, err := io.Copy(h, c.Reader); err != nil {
-		return cw.n, err
+		return cw.N, err
 	}
 	var got oid.Checksum
 	h.Sum(got[:0])
 	if got != sum {
-		return cw.n, &object.CorruptError{Name: oid.ObjectName{Checksum: sum, Type: oid.File}, Actual: got}
+		return cw.N, &object.CorruptError{Name: oid.ObjectName{Checksum: sum, Type: oid.File}, Actual: got}
 	}
-	return cw.n, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return cw.N, nil
 }

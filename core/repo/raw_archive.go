@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/oid"
 )
 
@@ -36,14 +37,14 @@ func (tx *Txn) WriteArchiveRaw(ctx context.Context, sum oid.Checksum, write func
 	bw := bufWriters.Get().(*bufio.Writer)
 	bw.Reset(fdWriter(tmp.fd))
 	defer bufWriters.Put(bw)
-	cw := &countingWriter{w: bw}
+	cw := &fsutil.CountingWriter{W: bw}
 	if err := write(cw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("repo: write %s: %w", name, err)
 	}
-	if tx.r.Fsync() && cw.n >= writebackMin {
+	if tx.r.Fsync() && cw.N >= writebackMin {
 		startWriteback(tmp.fd)
 	}
 	if !tmp.mode644 {
@@ -54,19 +55,8 @@ func (tx *Txn) WriteArchiveRaw(ctx context.Context, sum oid.Checksum, write func
 	if err := tmp.linkTo(tx.stagePath(name)); err != nil {
 		return fmt.Errorf("repo: write %s: %w", name, err)
 	}
-	tx.markStaged(name, cw.n)
+	tx.markStaged(name, cw.N)
 	return nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // OpenRawArchive opens an archive repository's stored .filez bytes of a

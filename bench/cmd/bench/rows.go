@@ -65,6 +65,10 @@ func (e *env) need(name string) error {
 		}
 	case "history":
 		err = e.buildHistory()
+	case "sysroot":
+		err = e.buildSysroot()
+	case "sysroot-10":
+		err = e.buildSysroot10()
 	case "upgrade":
 		if err = e.need("archive"); err == nil {
 			err = e.buildUpgrade()
@@ -236,8 +240,16 @@ type row struct {
 	Cmds     func(e *env, dir string) [][]string
 	Ref      string // repo is dir/repo; "REMOTE:REF" for refs/remotes/REMOTE/REF
 	Output   bool
+	// Env is added to both tools' environment.
+	Env []string
 	// GroveEnv is added to grove's environment only (e.g. GOMAXPROCS=1).
 	GroveEnv []string
+	// Max, when set, is an absolute target for grove's median (the
+	// report marks the row by it instead of by the ratio).
+	Max time.Duration
+	// GroveOnly rows have no ostree counterpart (ostree lacks the verb):
+	// only grove is timed, against Max.
+	GroveOnly bool
 	// Size, if set, measures what a run wrote (a delta's bytes); the
 	// report compares the two tools' sizes against SizeTarget.
 	Size       func(dir string) int64
@@ -361,6 +373,9 @@ func rows() []row {
 			},
 			Output: true,
 		},
+		adminDeployRow(),
+		adminStatusRow(),
+		adminRollbackRow(),
 		{
 			Name: "ls -R base", Target: 1.0,
 			Fixtures: []string{"bare-user"},

@@ -28,3 +28,15 @@ func (f FdReader) Read(p []byte) (int, error) {
 		return n, nil
 	}
 }
+
+// CountingWriter passes writes on to W and counts the bytes written in N.
+type CountingWriter struct {
+	W io.Writer
+	N int64
+}
+
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
+	return n, err
+}

@@ -1,4 +1,4 @@
-package compose
+package tarimport
 
 import (
 	"archive/tar"
@@ -20,6 +20,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
+	"github.com/groveos/grove/core/compose/internal/ghash"
+	"github.com/groveos/grove/core/mtree"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/repo"
@@ -39,10 +41,10 @@ var ErrTar = errors.New("compose: tar")
 // from its content) into a new Tree as `ostree commit --tree=tar=FILE
 // --tar-autocreate-parents` does, writing content and dirmeta objects into
 // tx. The archive is read once, sequentially.
-func ImportTar(ctx context.Context, tx *repo.Txn, r io.Reader, opts ImportOptions) (*Tree, error) {
+func Import(ctx context.Context, tx *repo.Txn, r io.Reader, opts mtree.ImportOptions) (*mtree.Tree, error) {
 	mod := opts.Modifier
 	if mod == nil {
-		mod = NoModifier()
+		mod = mtree.NoModifier()
 	}
 	in, closeIn, err := decompress(r)
 	if err != nil {
@@ -58,9 +60,9 @@ func ImportTar(ctx context.Context, tx *repo.Txn, r io.Reader, opts ImportOption
 		links:   map[string][]deferredLink{},
 	}
 	if ti.root == nil {
-		ti.root = NewTree(oid.Checksum{})
+		ti.root = mtree.New(oid.Checksum{})
 	} else {
-		if err := ti.root.expand(ctx, ti.r); err != nil {
+		if err := ti.root.Expand(ctx, ti.r); err != nil {
 			return nil, err
 		}
 		ti.rootHasMeta = ti.root.Meta != oid.Checksum{}
@@ -83,7 +85,7 @@ func ImportTar(ctx context.Context, tx *repo.Txn, r io.Reader, opts ImportOption
 	if err != nil {
 		return nil, err
 	}
-	ti.prog.report(ti.opts, true)
+	ti.prog.Report(ti.opts, true)
 	return ti.root, nil
 }
 
@@ -118,7 +120,7 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 }
 
 type pendKey struct {
-	t    *Tree
+	t    *mtree.Tree
 	name string
 }
 
@@ -131,7 +133,7 @@ type tarJob struct {
 }
 
 type deferredLink struct {
-	parent *Tree
+	parent *mtree.Tree
 	name   string
 }
 
@@ -139,12 +141,12 @@ type tarImporter struct {
 	ctx    context.Context
 	tx     *repo.Txn
 	r      *repo.Repo
-	mod    *Modifier
-	opts   *ImportOptions
+	mod    *mtree.Modifier
+	opts   *mtree.ImportOptions
 	cancel context.CancelFunc
-	prog   counters
+	prog   mtree.Counters
 
-	root        *Tree
+	root        *mtree.Tree
 	rootHasMeta bool
 	// pending maps a tree slot to the job that will fill it (the latest
 	// entry of that path wins).
@@ -152,7 +154,7 @@ type tarImporter struct {
 	// links holds deferred hardlinks by target path; linkOrder feeds the
 	// GHashTable emulation that gives ostree's processing order.
 	links     map[string][]deferredLink
-	linkOrder *ghash
+	linkOrder *ghash.Table
 
 	jobs    chan *tarJob
 	wg      sync.WaitGroup
@@ -168,7 +170,7 @@ func (ti *tarImporter) fail(err error) {
 	ti.errOnce.Do(func() { ti.err = err; ti.cancel() })
 }
 
-func (ti *tarImporter) report() { ti.prog.report(ti.opts, false) }
+func (ti *tarImporter) report() { ti.prog.Report(ti.opts, false) }
 
 func (ti *tarImporter) worker() {
 	defer ti.wg.Done()
@@ -198,8 +200,8 @@ func (ti *tarImporter) store(j *tarJob) error {
 		if err := ti.tx.WriteContentAs(ti.ctx, sum, j.hdr, bytes.NewReader(j.data), size); err != nil {
 			return fmt.Errorf("compose: tar entry %q: %w", j.entry, err)
 		}
-		ti.prog.written.Add(1)
-		ti.prog.bytes.Add(size)
+		ti.prog.Written.Add(1)
+		ti.prog.Bytes.Add(size)
 		return nil
 	}
 	before := ti.tx.Stats().ContentWritten
@@ -208,8 +210,8 @@ func (ti *tarImporter) store(j *tarJob) error {
 		return fmt.Errorf("compose: tar entry %q: %w", j.entry, err)
 	}
 	if ti.tx.Stats().ContentWritten != before {
-		ti.prog.written.Add(1)
-		ti.prog.bytes.Add(size)
+		ti.prog.Written.Add(1)
+		ti.prog.Bytes.Add(size)
 	}
 	j.sum = sum
 	return nil
@@ -250,7 +252,7 @@ func (ti *tarImporter) read(in io.Reader) error {
 func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 	path, err := tarRelative(h.Name)
 	if err != nil {
-		return fmt.Errorf("%w: tar entry %q: %v", ErrBadPath, h.Name, err)
+		return fmt.Errorf("%w: tar entry %q: %v", mtree.ErrBadPath, h.Name, err)
 	}
 	path = strings.TrimRight(path, "/")
 
@@ -274,11 +276,11 @@ func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 		kind = fmt.Sprintf("tar type %q", h.Typeflag)
 	}
 	uid, gid, mode := uint32(h.Uid), uint32(h.Gid), typ|perm
-	skip := ti.mod.apply(ti.r, "/"+path, &uid, &gid, &mode)
-	if kind != "" && ti.mod.canonical(ti.r) {
+	skip := ti.mod.Apply(ti.r, "/"+path, &uid, &gid, &mode)
+	if kind != "" && ti.mod.Canonical(ti.r) {
 		// ostree aborts here (g_assert_not_reached), even for a skipped
 		// entry; refuse cleanly.
-		return fmt.Errorf("%w: tar entry %q: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, h.Name, kind)
+		return fmt.Errorf("%w: tar entry %q: %s (only regular files, symlinks and directories can be committed)", mtree.ErrUnsupported, h.Name, kind)
 	}
 	if skip {
 		return nil
@@ -286,14 +288,14 @@ func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 
 	comps, err := splitValidate(path)
 	if err != nil {
-		return fmt.Errorf("%w: tar entry %q: %v", ErrBadPath, h.Name, err)
+		return fmt.Errorf("%w: tar entry %q: %v", mtree.ErrBadPath, h.Name, err)
 	}
 	parent, err := ti.parentDir(h, comps)
 	if err != nil {
 		return err
 	}
 	if kind != "" {
-		return fmt.Errorf("%w: tar entry %q: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, h.Name, kind)
+		return fmt.Errorf("%w: tar entry %q: %s (only regular files, symlinks and directories can be committed)", mtree.ErrUnsupported, h.Name, kind)
 	}
 	name := path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
@@ -314,25 +316,25 @@ func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 		return ti.dir(h, parent, name, &object.DirMeta{UID: uid, GID: gid, Mode: mode, Xattrs: xattrs})
 	}
 	if name == "" {
-		return fmt.Errorf("%w: tar entry %q: a file cannot be the root directory", ErrConflict, h.Name)
+		return fmt.Errorf("%w: tar entry %q: a file cannot be the root directory", mtree.ErrConflict, h.Name)
 	}
-	if _, isDir := parent.dirs[name]; isDir {
-		return fmt.Errorf("%w: tar entry %q: can't replace directory with file", ErrConflict, h.Name)
+	if isDir := parent.DirOf(name) != nil; isDir {
+		return fmt.Errorf("%w: tar entry %q: can't replace directory with file", mtree.ErrConflict, h.Name)
 	}
 	hdr := &object.FileHeader{UID: uid, GID: gid, Mode: mode, Xattrs: xattrs}
-	ti.prog.scanned.Add(1)
+	ti.prog.Scanned.Add(1)
 	if h.Typeflag == tar.TypeLink {
 		// Deferred to the end, when the target's final content is known
 		// (it may even come later in the archive).
 		target, err := tarRelative(h.Linkname)
 		if err != nil {
-			return fmt.Errorf("%w: tar entry %q: hardlink target %q: %v", ErrBadPath, h.Name, h.Linkname, err)
+			return fmt.Errorf("%w: tar entry %q: hardlink target %q: %v", mtree.ErrBadPath, h.Name, h.Linkname, err)
 		}
 		if ti.linkOrder == nil {
-			ti.linkOrder = newGHash()
+			ti.linkOrder = ghash.New()
 		}
 		if _, ok := ti.links[target]; !ok {
-			ti.linkOrder.insert(target, nil)
+			ti.linkOrder.Insert(target, nil)
 		}
 		ti.links[target] = append(ti.links[target], deferredLink{parent: parent, name: name})
 		return nil
@@ -345,7 +347,7 @@ func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 			return fmt.Errorf("compose: tar entry %q: %w", h.Name, err)
 		}
 		delete(ti.pending, key)
-		parent.files[name] = sum
+		parent.PutFile(name, sum)
 		return nil
 	}
 	if err := hdr.Validate(); err != nil {
@@ -358,7 +360,7 @@ func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 		}
 		j := &tarJob{entry: h.Name, hdr: hdr, data: data}
 		ti.pending[key] = j
-		parent.files[name] = oid.Checksum{}
+		parent.PutFile(name, oid.Checksum{})
 		select {
 		case ti.jobs <- j:
 		case <-ti.ctx.Done():
@@ -374,13 +376,13 @@ func (ti *tarImporter) entry(tr *tar.Reader, h *tar.Header, ext []byte) error {
 			return fmt.Errorf("compose: tar entry %q: %w", h.Name, err)
 		}
 		if ti.tx.Stats().ContentWritten != before {
-			ti.prog.written.Add(1)
-			ti.prog.bytes.Add(h.Size)
+			ti.prog.Written.Add(1)
+			ti.prog.Bytes.Add(h.Size)
 		}
 		delete(ti.pending, key)
-		parent.files[name] = sum
+		parent.PutFile(name, sum)
 	}
-	if ti.prog.scanned.Load()%256 == 0 {
+	if ti.prog.Scanned.Load()%256 == 0 {
 		ti.report()
 	}
 	return nil
@@ -395,7 +397,7 @@ func unexpected(err error) error {
 
 // dir is aic_handle_dir: the directory (created if needed, the root for
 // "") gets the entry's metadata, even if it existed already.
-func (ti *tarImporter) dir(h *tar.Header, parent *Tree, name string, meta *object.DirMeta) error {
+func (ti *tarImporter) dir(h *tar.Header, parent *mtree.Tree, name string, meta *object.DirMeta) error {
 	sum, err := ti.tx.WriteMeta(ti.ctx, oid.DirMeta, meta.Marshal())
 	if err != nil {
 		return fmt.Errorf("compose: tar entry %q: %w", h.Name, err)
@@ -404,32 +406,32 @@ func (ti *tarImporter) dir(h *tar.Header, parent *Tree, name string, meta *objec
 		ti.root.Meta, ti.rootHasMeta = sum, true
 		return nil
 	}
-	if _, isFile := parent.files[name]; isFile {
-		return fmt.Errorf("%w: tar entry %q: can't replace file with directory", ErrConflict, h.Name)
+	if _, isFile := parent.FileOf(name); isFile {
+		return fmt.Errorf("%w: tar entry %q: can't replace file with directory", mtree.ErrConflict, h.Name)
 	}
-	if d, ok := parent.dirs[name]; ok {
+	if d := parent.DirOf(name); d != nil {
 		d.Meta = sum
 		return nil
 	}
-	parent.dirs[name] = NewTree(sum)
+	parent.PutDir(name, mtree.New(sum))
 	return nil
 }
 
 // parentDir is aic_get_parent_dir. When any parent is missing, ostree
 // rewrites the dirmeta of the root and of every directory down to the
 // entry as 0755 owned by the entry's own (unmodified) uid/gid.
-func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
+func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*mtree.Tree, error) {
 	if len(comps) == 0 {
 		return ti.root, nil
 	}
 	cur := ti.root
 	for _, c := range comps[:len(comps)-1] {
-		d := cur.dirs[c]
+		d := cur.DirOf(c)
 		if d == nil {
 			cur = nil
 			break
 		}
-		if err := d.expand(ti.ctx, ti.r); err != nil {
+		if err := d.Expand(ti.ctx, ti.r); err != nil {
 			return nil, err
 		}
 		cur = d
@@ -438,7 +440,7 @@ func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
 		return cur, nil
 	}
 	if ti.opts.StrictParents {
-		return nil, fmt.Errorf("%w: tar entry %q: parent directory missing from the archive (use --tar-autocreate-parents)", ErrBadPath, h.Name)
+		return nil, fmt.Errorf("%w: tar entry %q: parent directory missing from the archive (use --tar-autocreate-parents)", mtree.ErrBadPath, h.Name)
 	}
 	meta := &object.DirMeta{UID: uint32(h.Uid), GID: uint32(h.Gid), Mode: object.ModeDir | 0o755}
 	sum, err := ti.tx.WriteMeta(ti.ctx, oid.DirMeta, meta.Marshal())
@@ -451,15 +453,15 @@ func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
 		if err := object.ValidateName(c); err != nil {
 			return nil, fmt.Errorf("compose: tar entry %q: %w", h.Name, err)
 		}
-		if _, isFile := cur.files[c]; isFile {
-			return nil, fmt.Errorf("%w: tar entry %q: parent %q is a file", ErrConflict, h.Name, c)
+		if _, isFile := cur.FileOf(c); isFile {
+			return nil, fmt.Errorf("%w: tar entry %q: parent %q is a file", mtree.ErrConflict, h.Name, c)
 		}
-		d := cur.dirs[c]
+		d := cur.DirOf(c)
 		if d == nil {
-			d = NewTree(sum)
-			cur.dirs[c] = d
+			d = mtree.New(sum)
+			cur.PutDir(c, d)
 		} else {
-			if err := d.expand(ti.ctx, ti.r); err != nil {
+			if err := d.Expand(ti.ctx, ti.r); err != nil {
 				return nil, err
 			}
 			d.Meta = sum
@@ -473,29 +475,29 @@ func (ti *tarImporter) parentDir(h *tar.Header, comps []string) (*Tree, error) {
 // order and gives an archive without any directory its root.
 func (ti *tarImporter) finish() error {
 	for k, j := range ti.pending {
-		k.t.files[k.name] = j.sum
+		k.t.PutFile(k.name, j.sum)
 	}
 	if ti.linkOrder != nil {
-		for _, e := range ti.linkOrder.entries() {
+		for _, e := range ti.linkOrder.Entries() {
 			target := e.Key.(string)
 			sum, err := ti.lookupFile(target)
 			if err != nil {
 				return fmt.Errorf("compose: tar: processing deferred hardlink %s: %w", target, err)
 			}
 			for _, l := range ti.links[target] {
-				if _, isDir := l.parent.dirs[l.name]; isDir {
-					return fmt.Errorf("%w: tar: processing deferred hardlink %s: can't replace directory with file: %s", ErrConflict, target, l.name)
+				if isDir := l.parent.DirOf(l.name) != nil; isDir {
+					return fmt.Errorf("%w: tar: processing deferred hardlink %s: can't replace directory with file: %s", mtree.ErrConflict, target, l.name)
 				}
-				l.parent.files[l.name] = sum
+				l.parent.PutFile(l.name, sum)
 			}
 		}
 	}
 	if !ti.rootHasMeta {
 		if ti.opts.StrictParents {
-			return fmt.Errorf("%w: archive has no root directory entry (use --tar-autocreate-parents)", ErrBadPath)
+			return fmt.Errorf("%w: archive has no root directory entry (use --tar-autocreate-parents)", mtree.ErrBadPath)
 		}
 		uid, gid, mode := uint32(0), uint32(0), uint32(object.ModeDir|0o755)
-		ti.mod.apply(ti.r, "/", &uid, &gid, &mode)
+		ti.mod.Apply(ti.r, "/", &uid, &gid, &mode)
 		meta := &object.DirMeta{UID: uid, GID: gid, Mode: mode}
 		sum, err := ti.tx.WriteMeta(ti.ctx, oid.DirMeta, meta.Marshal())
 		if err != nil {
@@ -509,24 +511,24 @@ func (ti *tarImporter) finish() error {
 func (ti *tarImporter) lookupFile(target string) (oid.Checksum, error) {
 	comps, err := splitValidate(target)
 	if err != nil || len(comps) == 0 {
-		return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q", ErrBadPath, target)
+		return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q", mtree.ErrBadPath, target)
 	}
 	cur := ti.root
 	for _, c := range comps[:len(comps)-1] {
-		if cur = cur.dirs[c]; cur == nil {
-			return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q: no such file or directory: %s", ErrBadPath, target, c)
+		if cur = cur.DirOf(c); cur == nil {
+			return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q: no such file or directory: %s", mtree.ErrBadPath, target, c)
 		}
-		if err := cur.expand(ti.ctx, ti.r); err != nil {
+		if err := cur.Expand(ti.ctx, ti.r); err != nil {
 			return oid.Checksum{}, err
 		}
 	}
 	name := comps[len(comps)-1]
-	if _, ok := cur.dirs[name]; ok {
-		return oid.Checksum{}, fmt.Errorf("%w: expected hardlink file target at %q but found a directory", ErrConflict, target)
+	if ok := cur.DirOf(name) != nil; ok {
+		return oid.Checksum{}, fmt.Errorf("%w: expected hardlink file target at %q but found a directory", mtree.ErrConflict, target)
 	}
-	sum, ok := cur.files[name]
+	sum, ok := cur.FileOf(name)
 	if !ok {
-		return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q: no such file or directory", ErrBadPath, target)
+		return oid.Checksum{}, fmt.Errorf("%w: hardlink target %q: no such file or directory", mtree.ErrBadPath, target)
 	}
 	return sum, nil
 }

@@ -1,4 +1,4 @@
-package compose
+package mtree
 
 import (
 	"context"
@@ -39,17 +39,49 @@ type Tree struct {
 	expanded bool
 }
 
-// NewTree returns an empty tree with the given dirmeta.
-func NewTree(meta oid.Checksum) *Tree {
+// New returns an empty tree with the given dirmeta.
+func New(meta oid.Checksum) *Tree {
 	return &Tree{Meta: meta, files: map[string]oid.Checksum{}, dirs: map[string]*Tree{}, expanded: true}
 }
 
-// TreeFrom returns a tree standing for an existing dirtree/dirmeta pair.
-func TreeFrom(tree, meta oid.Checksum) *Tree {
+// NewSized returns an empty tree with room for nfiles files and ndirs
+// directories, for importers that fill a directory at once.
+func NewSized(meta oid.Checksum, nfiles, ndirs int) *Tree {
+	return &Tree{Meta: meta, files: make(map[string]oid.Checksum, nfiles), dirs: make(map[string]*Tree, ndirs), expanded: true}
+}
+
+// PutFile sets name to a content object in an expanded tree (no checks:
+// importers decide what replaces what).
+func (t *Tree) PutFile(name string, sum oid.Checksum) { t.files[name] = sum }
+
+// PutDir sets name to a subdirectory in an expanded tree.
+func (t *Tree) PutDir(name string, d *Tree) { t.dirs[name] = d }
+
+// FileOf looks a file up in an expanded tree.
+func (t *Tree) FileOf(name string) (oid.Checksum, bool) {
+	sum, ok := t.files[name]
+	return sum, ok
+}
+
+// DirOf looks a subdirectory up in an expanded tree (nil when absent).
+func (t *Tree) DirOf(name string) *Tree { return t.dirs[name] }
+
+// DirNames lists the subdirectories of an expanded tree (any order).
+func (t *Tree) DirNames() []string {
+	out := make([]string, 0, len(t.dirs))
+	for n := range t.dirs {
+		out = append(out, n)
+	}
+	return out
+}
+
+// From returns a tree standing for an existing dirtree/dirmeta pair.
+func From(tree, meta oid.Checksum) *Tree {
 	return &Tree{Meta: meta, base: tree}
 }
 
-func (t *Tree) expand(ctx context.Context, l Loader) error {
+// Expand loads an unexpanded tree's entries from its dirtree.
+func (t *Tree) Expand(ctx context.Context, l Loader) error {
 	if t.expanded {
 		return nil
 	}
@@ -63,7 +95,7 @@ func (t *Tree) expand(ctx context.Context, l Loader) error {
 		t.files[f.Name] = f.Checksum
 	}
 	for _, d := range dt.Dirs {
-		t.dirs[d.Name] = TreeFrom(d.Tree, d.Meta)
+		t.dirs[d.Name] = From(d.Tree, d.Meta)
 	}
 	t.expanded = true
 	return nil
@@ -71,7 +103,7 @@ func (t *Tree) expand(ctx context.Context, l Loader) error {
 
 // Subdir returns the named child directory, or nil.
 func (t *Tree) Subdir(ctx context.Context, l Loader, name string) (*Tree, error) {
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return nil, err
 	}
 	return t.dirs[name], nil
@@ -80,7 +112,7 @@ func (t *Tree) Subdir(ctx context.Context, l Loader, name string) (*Tree, error)
 // EnsureDir returns the child directory name, creating it with meta when
 // missing. An existing file of that name is a conflict unless replace.
 func (t *Tree) EnsureDir(ctx context.Context, l Loader, name string, meta oid.Checksum, replace bool) (*Tree, error) {
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return nil, err
 	}
 	if d, ok := t.dirs[name]; ok {
@@ -92,14 +124,14 @@ func (t *Tree) EnsureDir(ctx context.Context, l Loader, name string, meta oid.Ch
 		}
 		delete(t.files, name)
 	}
-	d := NewTree(meta)
+	d := New(meta)
 	t.dirs[name] = d
 	return d, nil
 }
 
 // SetDir puts a whole subtree at name, replacing a file or directory there.
 func (t *Tree) SetDir(ctx context.Context, l Loader, name string, d *Tree) error {
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return err
 	}
 	delete(t.files, name)
@@ -109,7 +141,7 @@ func (t *Tree) SetDir(ctx context.Context, l Loader, name string, d *Tree) error
 
 // SetFile records a content object at name, replacing whatever was there.
 func (t *Tree) SetFile(ctx context.Context, l Loader, name string, sum oid.Checksum) error {
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return err
 	}
 	delete(t.dirs, name)
@@ -119,7 +151,7 @@ func (t *Tree) SetFile(ctx context.Context, l Loader, name string, sum oid.Check
 
 // Remove deletes name, file or directory; it reports whether it existed.
 func (t *Tree) Remove(ctx context.Context, l Loader, name string) (bool, error) {
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return false, err
 	}
 	_, f := t.files[name]
@@ -131,7 +163,7 @@ func (t *Tree) Remove(ctx context.Context, l Loader, name string) (bool, error) 
 
 // File returns the content checksum at name.
 func (t *Tree) File(ctx context.Context, l Loader, name string) (oid.Checksum, bool, error) {
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return oid.Checksum{}, false, err
 	}
 	s, ok := t.files[name]
@@ -173,10 +205,10 @@ func (t *Tree) Merge(ctx context.Context, l Loader, src *Tree) error {
 		*t = *src
 		return nil
 	}
-	if err := t.expand(ctx, l); err != nil {
+	if err := t.Expand(ctx, l); err != nil {
 		return err
 	}
-	if err := src.expand(ctx, l); err != nil {
+	if err := src.Expand(ctx, l); err != nil {
 		return err
 	}
 	t.Meta = src.Meta
@@ -270,3 +302,11 @@ type treeBufs struct {
 }
 
 var writeBufs = sync.Pool{New: func() any { return new(treeBufs) }}
+
+// Join appends name to a tree path ("/" for the root).
+func Join(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}

@@ -1,4 +1,4 @@
-package compose
+package dirimport
 
 import "github.com/groveos/grove/core/internal/workq"
 

@@ -1,4 +1,4 @@
-package compose
+package dirimport
 
 import (
 	"bytes"
@@ -7,167 +7,26 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/groveos/grove/core/internal/fsutil"
 	"github.com/groveos/grove/core/internal/workq"
+	"github.com/groveos/grove/core/mtree"
 	"github.com/groveos/grove/core/object"
 	"github.com/groveos/grove/core/oid"
-	"github.com/groveos/grove/core/progress"
 	"github.com/groveos/grove/core/repo"
 	"golang.org/x/sys/unix"
 )
-
-// Modifier adjusts what is committed, like ostree's commit modifier and
-// the commit CLI's filter. Paths are absolute within the tree ("/", "/usr/bin/sh").
-type Modifier struct {
-	OwnerUID, OwnerGID   int // -1 keeps the file's own
-	CanonicalPermissions bool
-	SkipXattrs           bool
-	ModeAdd              map[string]uint32 // --statoverride "+MODE PATH": bits ORed into the mode
-	ModeSet              map[string]uint32 // --statoverride "=MODE PATH": permission bits replaced
-	Skip                 map[string]bool   // --skip-list: paths left out
-	// DevIno maps (device, inode) of hardlinks into the repository to their
-	// object (--link-checkout-speedup); files found there are not re-read.
-	DevIno map[repo.DevIno]oid.Checksum
-
-	mu       sync.Mutex
-	usedMode map[string]bool
-	usedSkip map[string]bool
-}
-
-// NoModifier is the identity modifier.
-func NoModifier() *Modifier { return &Modifier{OwnerUID: -1, OwnerGID: -1} }
-
-// Unmatched returns statoverride and skip-list paths that matched nothing;
-// ostree treats those as errors.
-func (m *Modifier) Unmatched() []string {
-	var out []string
-	for p := range m.ModeAdd {
-		if !m.usedMode[p] {
-			out = append(out, p)
-		}
-	}
-	for p := range m.Skip {
-		if !m.usedSkip[p] {
-			out = append(out, p)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// apply runs the filter on one entry's ownership and mode; skip reports a
-// path that must be left out.
-func (m *Modifier) apply(r *repo.Repo, path string, uid, gid, mode *uint32) (skip bool) {
-	if m.OwnerUID >= 0 {
-		*uid = uint32(m.OwnerUID)
-	}
-	if m.OwnerGID >= 0 {
-		*gid = uint32(m.OwnerGID)
-	}
-	if add, ok := m.ModeAdd[path]; ok {
-		*mode |= add
-		m.mu.Lock()
-		if m.usedMode == nil {
-			m.usedMode = map[string]bool{}
-		}
-		m.usedMode[path] = true
-		m.mu.Unlock()
-	} else if set, ok := m.ModeSet[path]; ok {
-		// As in ostree 2022.7, overrides are never consumed and an
-		// unmatched one is not an error.
-		*mode = *mode&object.ModeType | set
-	}
-	if m.Skip[path] {
-		m.mu.Lock()
-		if m.usedSkip == nil {
-			m.usedSkip = map[string]bool{}
-		}
-		m.usedSkip[path] = true
-		m.mu.Unlock()
-		return true
-	}
-	if m.canonical(r) {
-		switch *mode & object.ModeType {
-		case object.ModeReg:
-			*mode &= object.ModeReg | 0o755
-		case object.ModeDir:
-			*mode &= object.ModeDir | 0o755
-		}
-		*uid, *gid = 0, 0
-	}
-	return false
-}
-
-func (m *Modifier) canonical(r *repo.Repo) bool {
-	return m.CanonicalPermissions || r.Mode() == repo.ModeBareUserOnly
-}
-
-func (m *Modifier) skipXattrs(r *repo.Repo) bool {
-	return m.SkipXattrs || m.canonical(r) || r.DisableXattrs()
-}
-
-// ImportOptions tune ImportDir and ImportTar.
-type ImportOptions struct {
-	// Modifier changes what is imported (owners, permissions, xattrs,
-	// skipped paths); nil changes nothing.
-	Modifier *Modifier
-	// Progress receives PhaseImport events: Done counts files and
-	// symlinks seen, Bytes the payload bytes written.
-	Progress progress.Func
-	// Stats, when set, is filled in as the import ends.
-	Stats *ImportStats
-
-	// StrictParents (tar only) makes a missing parent directory an error,
-	// as ostree without --tar-autocreate-parents; by default parents are
-	// created.
-	StrictParents bool
-	// Root (tar only), when set, is imported into (and returned), as
-	// successive --tree options of one commit share ostree's mutable
-	// tree: a root that already has a dirmeta keeps it unless the archive
-	// sets one.
-	Root *Tree
-}
-
-// PhaseImport is the progress phase of ImportDir and ImportTar.
-const PhaseImport = "importing"
-
-// ImportStats count what an import did.
-type ImportStats struct {
-	Scanned      int64 // files and symlinks seen
-	Written      int64 // content objects newly written
-	BytesWritten int64 // their payload bytes
-	Reused       int64 // files taken from the devino cache
-}
-
-// counters are an import's live ImportStats.
-type counters struct{ scanned, written, bytes, reused atomic.Int64 }
-
-func (c *counters) stats() ImportStats {
-	return ImportStats{Scanned: c.scanned.Load(), Written: c.written.Load(), BytesWritten: c.bytes.Load(), Reused: c.reused.Load()}
-}
-
-// report sends a progress event and, at the end, fills opts.Stats.
-func (c *counters) report(opts *ImportOptions, final bool) {
-	if opts.Progress != nil {
-		opts.Progress(progress.Event{Phase: PhaseImport, Done: c.scanned.Load(), Bytes: c.bytes.Load(), Final: final})
-	}
-	if final && opts.Stats != nil {
-		*opts.Stats = c.stats()
-	}
-}
 
 type importer struct {
 	ctx  context.Context
 	tx   *repo.Txn
 	r    *repo.Repo
-	mod  *Modifier
-	opts *ImportOptions
-	prog counters
+	mod  *mtree.Modifier
+	opts *mtree.ImportOptions
+	prog mtree.Counters
 
 	jobs *workq.Queue[fileJob]
 	wg   sync.WaitGroup
@@ -191,23 +50,23 @@ type importer struct {
 type fileJob struct {
 	path, rel string
 	st        unix.Stat_t
-	tree      *Tree
+	tree      *mtree.Tree
 	name      string
 	dirfd     int // the open parent directory, for symlinks named in the walker; else 0
 }
 
-// ImportDir reads the directory dir into a new Tree, writing content and
+// Import reads the directory dir into a new Tree, writing content and
 // dirmeta objects into tx. Files are hashed (and compressed) on every core.
-func ImportDir(ctx context.Context, tx *repo.Txn, dir string, opts ImportOptions) (*Tree, error) {
+func Import(ctx context.Context, tx *repo.Txn, dir string, opts mtree.ImportOptions) (*mtree.Tree, error) {
 	mod := opts.Modifier
 	if mod == nil {
-		mod = NoModifier()
+		mod = mtree.NoModifier()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	im := &importer{ctx: ctx, tx: tx, r: tx.Repo(), mod: mod, opts: &opts, cancel: cancel,
 		inoReliable: map[uint64]bool{}, walkSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.skipXattrs(im.r)
+	im.identity = mod.OwnerUID < 0 && mod.OwnerGID < 0 && !mod.SkipXattrsIn(im.r)
 	n := importWorkers()
 	im.jobs = newJobQueue()
 	for i := 0; i < n; i++ {
@@ -215,7 +74,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, opts ImportOptions
 		go im.worker()
 	}
 	var st unix.Stat_t
-	var root *Tree
+	var root *mtree.Tree
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err == nil {
 		err = unix.Fstat(fd, &st)
@@ -244,7 +103,7 @@ func ImportDir(ctx context.Context, tx *repo.Txn, dir string, opts ImportOptions
 	if err != nil {
 		return nil, err
 	}
-	im.prog.report(im.opts, true)
+	im.prog.Report(im.opts, true)
 	return root, nil
 }
 
@@ -252,26 +111,19 @@ func (im *importer) fail(err error) {
 	im.errOnce.Do(func() { im.err = err; im.cancel() })
 }
 
-func (im *importer) report() { im.prog.report(im.opts, false) }
-
-func join(rel, name string) string {
-	if rel == "/" {
-		return "/" + name
-	}
-	return rel + "/" + name
-}
+func (im *importer) report() { im.prog.Report(im.opts, false) }
 
 // dir walks one directory, open at fd: subdirectories recursively in this
 // goroutine, files handed to the workers, unchanged hardlinks into the
 // repository (--link-checkout-speedup) named right here.
-func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error) {
+func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*mtree.Tree, error) {
 	if err := im.ctx.Err(); err != nil {
 		return nil, err
 	}
 	uid, gid, mode := st.Uid, st.Gid, st.Mode
-	im.mod.apply(im.r, rel, &uid, &gid, &mode)
+	im.mod.Apply(im.r, rel, &uid, &gid, &mode)
 	meta := &object.DirMeta{UID: uid, GID: gid, Mode: mode}
-	if !im.mod.skipXattrs(im.r) {
+	if !im.mod.SkipXattrsIn(im.r) {
 		xs, err := fsutil.FListXattrs(fd)
 		if err != nil {
 			return nil, fmt.Errorf("compose: %s: %w", path, err)
@@ -297,21 +149,21 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 	}); err != nil {
 		return nil, fmt.Errorf("compose: read %s: %w", path, err)
 	}
-	t := &Tree{Meta: metaSum, files: make(map[string]oid.Checksum, len(ents)-nDirs), dirs: make(map[string]*Tree, nDirs), expanded: true}
+	t := mtree.NewSized(metaSum, len(ents)-nDirs, nDirs)
 	inoOK := im.direntInoReliable(fd, st.Dev)
 	err = each(ents, func(d fsutil.Dirent) error {
 		name := d.Name
 		if err := object.ValidateName(name); err != nil {
 			return fmt.Errorf("compose: %s: %w", path, err)
 		}
-		childRel := join(rel, name)
+		childRel := mtree.Join(rel, name)
 		if inoOK && d.Type == unix.DT_REG && im.reuseAsIs(childRel) {
 			if sum, ok := im.mod.DevIno[repo.DevIno{Dev: st.Dev, Ino: d.Ino}]; ok {
 				im.treeMu.Lock()
-				t.files[name] = sum
+				t.PutFile(name, sum)
 				im.treeMu.Unlock()
-				im.prog.reused.Add(1)
-				if im.prog.scanned.Add(1)%256 == 0 {
+				im.prog.Reused.Add(1)
+				if im.prog.Scanned.Add(1)%256 == 0 {
 					im.report()
 				}
 				return nil
@@ -342,7 +194,7 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 				if cfd >= 0 {
 					unix.Close(cfd)
 				}
-				im.mod.apply(im.r, childRel, new(uint32), new(uint32), new(uint32))
+				im.mod.Apply(im.r, childRel, new(uint32), new(uint32), new(uint32))
 				return nil
 			}
 			if cfd < 0 { // the filesystem did not give the type
@@ -358,7 +210,7 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 					return err
 				}
 				im.treeMu.Lock()
-				t.dirs[name] = sub
+				t.PutDir(name, sub)
 				im.treeMu.Unlock()
 				return nil
 			}
@@ -393,7 +245,7 @@ func (im *importer) dir(fd int, path, rel string, st *unix.Stat_t) (*Tree, error
 			}
 			im.jobs.Put(fileJob{path: child, rel: childRel, st: cst, tree: t, name: name})
 		default:
-			return fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", ErrUnsupported, child)
+			return fmt.Errorf("%w: %s (only regular files, symlinks and directories can be committed)", mtree.ErrUnsupported, child)
 		}
 		return nil
 	})
@@ -481,9 +333,9 @@ func (im *importer) record(j fileJob, sum oid.Checksum, skip bool) {
 		return
 	}
 	im.treeMu.Lock()
-	j.tree.files[j.name] = sum
+	j.tree.PutFile(j.name, sum)
 	im.treeMu.Unlock()
-	if im.prog.scanned.Add(1)%256 == 0 {
+	if im.prog.Scanned.Add(1)%256 == 0 {
 		im.report()
 	}
 }
@@ -506,22 +358,22 @@ func (im *importer) file(j fileJob) (sum oid.Checksum, skip bool, err error) {
 			c.Close()
 			hdr = c.Header
 		}
-	case hit || !im.mod.skipXattrs(im.r):
+	case hit || !im.mod.SkipXattrsIn(im.r):
 		if hdr.Xattrs, err = readXattrs(j.path); err != nil {
 			return sum, false, err
 		}
 	}
 	orig := *hdr
-	if im.mod.apply(im.r, j.rel, &hdr.UID, &hdr.GID, &hdr.Mode) {
+	if im.mod.Apply(im.r, j.rel, &hdr.UID, &hdr.GID, &hdr.Mode) {
 		return sum, true, nil
 	}
-	if im.mod.skipXattrs(im.r) {
+	if im.mod.SkipXattrsIn(im.r) {
 		hdr.Xattrs = nil
 	}
 	// A devino hit is only the right object if the modifier left the
 	// metadata as the object has it.
-	if hit && orig.UID == hdr.UID && orig.GID == hdr.GID && orig.Mode == hdr.Mode && xattrsEqual(orig.Xattrs, hdr.Xattrs) {
-		im.prog.reused.Add(1)
+	if hit && orig.UID == hdr.UID && orig.GID == hdr.GID && orig.Mode == hdr.Mode && object.XattrsEqual(orig.Xattrs, hdr.Xattrs) {
+		im.prog.Reused.Add(1)
 		return cached, false, nil
 	}
 	if j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
@@ -547,8 +399,8 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 		before := im.tx.Stats().ContentWritten
 		sum, err := im.tx.WriteContent(im.ctx, hdr, f, size)
 		if err == nil && im.tx.Stats().ContentWritten != before {
-			im.prog.written.Add(1)
-			im.prog.bytes.Add(size)
+			im.prog.Written.Add(1)
+			im.prog.Bytes.Add(size)
 		}
 		return sum, false, wrapPath(j.path, err)
 	}
@@ -605,8 +457,8 @@ func (im *importer) regular(j fileJob, hdr *object.FileHeader) (oid.Checksum, bo
 		}
 		return sum, false, wrapPath(j.path, err)
 	}
-	im.prog.written.Add(1)
-	im.prog.bytes.Add(size)
+	im.prog.Written.Add(1)
+	im.prog.Bytes.Add(size)
 	return sum, false, nil
 }
 
@@ -650,18 +502,6 @@ func readXattrs(path string) ([]object.Xattr, error) {
 		out[i] = object.Xattr{Name: x.Name, Value: x.Value}
 	}
 	return out, nil
-}
-
-func xattrsEqual(a, b []object.Xattr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || string(a[i].Value) != string(b[i].Value) {
-			return false
-		}
-	}
-	return true
 }
 
 // importWorkers is how many files are committed at once: more than the

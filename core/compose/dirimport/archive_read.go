@@ -1,4 +1,4 @@
-package compose
+package dirimport
 
 import (
 	"crypto/sha256"
