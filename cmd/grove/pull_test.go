@@ -315,7 +315,9 @@ func TestPullTransportOptions(t *testing.T) {
 		if len(f) < 3 || f[2] != "yes" {
 			t.Errorf("request without the header: %q", l)
 		}
-		isObject := strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta")
+		// contenturl serves objects, delta indexes and deltas (ostree-format.md §5.1).
+		isObject := strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta") ||
+			strings.HasPrefix(f[1], "/delta-indexes/") || strings.HasPrefix(f[1], "/deltas/")
 		if isObject != (f[0] == "content") {
 			t.Errorf("%s asked from the %s server", f[1], f[0])
 		}
