@@ -162,6 +162,16 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	if o.mirror {
 		opts.Remote = ""
 	}
+	// Static deltas, as ostree: not from file:// remotes or into archive
+	// repositories unless required, never with --disable-static-deltas.
+	var dstats deltaStats
+	if hs, ok := src.(*remote.Source); !o.disableDeltas && (o.requireDeltas || (ok && r.Mode() != repo.ModeArchive)) {
+		var sum *remote.Summary
+		if ok {
+			sum = hs.Summary()
+		}
+		opts.Delta = pullDeltas(sum, &dstats)
+	}
 	start := time.Now()
 	res, err := pull.Pull(ctx, r, src, opts)
 	clearBar()
@@ -193,7 +203,11 @@ func runPull(ctx context.Context, o pullFlags, remoteArg string, refs []string) 
 	if local {
 		fmt.Fprintf(&b, "%d metadata, %d content objects imported", st.MetaFetched, st.ContentFetched)
 	} else {
-		fmt.Fprintf(&b, "%d metadata, %d content objects fetched", st.MetaFetched, st.ContentFetched)
+		if n := dstats.parts.Load(); n > 0 {
+			fmt.Fprintf(&b, "%d delta parts, %d loose fetched", n, st.MetaFetched+st.ContentFetched)
+		} else {
+			fmt.Fprintf(&b, "%d metadata, %d content objects fetched", st.MetaFetched, st.ContentFetched)
+		}
 		if st.Local > 0 {
 			fmt.Fprintf(&b, " (%d local)", st.Local)
 		}

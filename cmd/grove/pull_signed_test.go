@@ -113,6 +113,17 @@ func TestSignedPullByOstree(t *testing.T) {
 	if out, err := repotest.OstreeErr(t, "--repo="+client(), "pull", "origin", "os/main"); err == nil || !strings.Contains(out, "summary.sig") {
 		t.Fatalf("unsigned summary accepted: %v\n%s", err, out)
 	}
+	// And grove refuses it too, with ostree's words.
+	g := t.TempDir() + "/grove"
+	grove(t, "--repo="+g, "init", "--mode=bare-user")
+	grove(t, "--repo="+g, "remote", "add", "--set=gpg-verify-summary=true", "--gpg-import="+key.PublicKeyring, "origin", url)
+	_, errOut, err := groveErr(t, "--repo="+g, "pull", "origin", "os/main")
+	if err == nil || !strings.Contains(errOut, "GPG verification enabled, but no summary.sig found (use gpg-verify-summary=false in remote config to disable)") {
+		t.Fatalf("grove: unsigned summary: %v %s", err, errOut)
+	}
+	if out := grove(t, "--repo="+g, "refs"); out != "" {
+		t.Errorf("refs after a refused pull: %q", out)
+	}
 }
 
 // TestEd25519SignedPull: grove signs commit and summary with ed25519

@@ -24,25 +24,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/repotest"
 )
 
-// publishFixture makes an archive repository with the real ostree, as a
-// build server would publish it: ref os/main with two commits of a rich
-// tree, and a summary. It returns the path and the two commits.
+// publishFixture is what a build server publishes: the shared archive
+// fixture made by the real ostree (testdata/ostree: ref main with two
+// commits, the second a rich tree with detached metadata) with a summary
+// from ostree summary -u. It returns the path, main^ and main.
 func publishFixture(t *testing.T) (string, string, string) {
 	t.Helper()
 	repotest.NeedOstree(t)
-	dir := t.TempDir()
-	tree := filepath.Join(dir, "tree")
-	repotest.RichTree(t, tree)
-	pub := filepath.Join(dir, "pub")
-	inspMustRun(t, "ostree", "--repo="+pub, "init", "--mode=archive")
-	c1 := strings.TrimSpace(repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "one", "--timestamp=2024-01-01T00:00:00Z", "--tree=dir="+tree))
-	repotest.WriteFile(t, tree+"/etc/motd", "second\n", 0o644)
-	c2 := strings.TrimSpace(repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "two", "--timestamp=2024-01-02T00:00:00Z", "--tree=dir="+tree))
-	inspMustRun(t, "ostree", "--repo="+pub, "summary", "-u")
-	return pub, c1, c2
+	f := repotest.OstreeFixture(t, repo.ModeArchive)
+	inspMustRun(t, "ostree", "--repo="+f.Path, "summary", "-u")
+	return f.Path, f.Commits["main^"].String(), f.Commits["main"].String()
 }
 
 // startServer runs a server process and returns the URL it announces on
@@ -105,7 +100,7 @@ func TestPullFromStaticServers(t *testing.T) {
 	t.Parallel()
 	pub, c1, c2 := publishFixture(t)
 	want := t.TempDir() + "/want"
-	inspMustRun(t, "ostree", "--repo="+pub, "checkout", "-U", "os/main", want)
+	inspMustRun(t, "ostree", "--repo="+pub, "checkout", "-U", "main", want)
 	servers := map[string]string{
 		"grove serve":    groveServe(t, pub),
 		"python3 server": "http://127.0.0.1:" + pythonServe(t, pub),
@@ -114,18 +109,18 @@ func TestPullFromStaticServers(t *testing.T) {
 		for _, mode := range []string{"bare-user", "archive"} {
 			dst := t.TempDir() + "/dst"
 			grove(t, "--repo="+dst, "init", "--mode="+mode)
-			grove(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "origin", url, "os/main")
+			grove(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "origin", url, "main")
 			out := grove(t, "--repo="+dst, "pull", "--depth=-1", "origin")
 			if !statusLine.MatchString(out) {
 				t.Errorf("%s → %s: status line %q", name, mode, out)
 			}
-			if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
-				t.Errorf("%s → %s: origin:os/main = %s, want %s", name, mode, got, c2)
+			if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:main")); got != c2 {
+				t.Errorf("%s → %s: origin:main = %s, want %s", name, mode, got, c2)
 			}
 			inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 			inspMustRun(t, "ostree", "--repo="+dst, "show", c1) // the parent came too
 			got := t.TempDir() + "/got"
-			inspMustRun(t, "ostree", "--repo="+dst, "checkout", "-U", "origin:os/main", got)
+			inspMustRun(t, "ostree", "--repo="+dst, "checkout", "-U", "origin:main", got)
 			repotest.SameTree(t, want, got)
 		}
 	}
@@ -147,7 +142,7 @@ func TestPullOptions(t *testing.T) {
 	dst := t.TempDir() + "/signed"
 	grove(t, "--repo="+dst, "init", "--mode=bare-user")
 	grove(t, "--repo="+dst, "remote", "add", "origin", url)
-	_, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "os/main")
+	_, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "main")
 	if err == nil || !strings.Contains(errOut, "Commit "+c2+": GPG verification enabled, but no signatures found (use gpg-verify=false in remote config to disable)") {
 		t.Errorf("unsigned commit with gpg-verify: %v %s", err, errOut)
 	}
@@ -167,19 +162,19 @@ func TestPullOptions(t *testing.T) {
 
 	// REF@COMMIT pulls that commit and points the ref at it; the remote
 	// ref form REMOTE:REF works too.
-	grove(t, "--repo="+dst, "pull", "origin", "os/main@"+c1)
-	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c1 {
-		t.Errorf("os/main@c1 gave %s", got)
+	grove(t, "--repo="+dst, "pull", "origin", "main@"+c1)
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:main")); got != c1 {
+		t.Errorf("main@c1 gave %s", got)
 	}
-	grove(t, "--repo="+dst, "pull", "origin:os/main")
-	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
-		t.Errorf("origin:os/main gave %s", got)
+	grove(t, "--repo="+dst, "pull", "origin:main")
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:main")); got != c2 {
+		t.Errorf("origin:main gave %s", got)
 	}
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 
 	// --commit-metadata-only leaves the commit partial; a full pull
 	// completes it.
-	dst = newClient("os/main")
+	dst = newClient("main")
 	grove(t, "--repo="+dst, "pull", "--commit-metadata-only", "origin")
 	if _, err := os.Stat(filepath.Join(dst, "state", c2+".commitpartial")); err != nil {
 		t.Errorf("--commit-metadata-only: %v", err)
@@ -192,26 +187,26 @@ func TestPullOptions(t *testing.T) {
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 
 	// --subpath pulls one directory; the commit stays partial.
-	dst = newClient("os/main")
+	dst = newClient("main")
 	grove(t, "--repo="+dst, "pull", "--subpath=/usr/bin", "origin")
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 	if _, err := os.Stat(filepath.Join(dst, "state", c2+".commitpartial")); err != nil {
 		t.Errorf("--subpath: %v", err)
 	}
 	co := t.TempDir() + "/sub"
-	inspMustRun(t, "ostree", "--repo="+dst, "checkout", "-U", "--subpath=/usr/bin", "origin:os/main", co)
+	inspMustRun(t, "ostree", "--repo="+dst, "checkout", "-U", "--subpath=/usr/bin", "origin:main", co)
 	if _, err := os.Stat(co + "/tool"); err != nil {
 		t.Errorf("--subpath=/usr/bin lacks tool: %v", err)
 	}
-	if _, errOut, err := groveErr(t, "--repo="+dst, "checkout", "-U", "origin:os/main", t.TempDir()+"/all"); err == nil {
+	if _, errOut, err := groveErr(t, "--repo="+dst, "checkout", "-U", "origin:main", t.TempDir()+"/all"); err == nil {
 		t.Errorf("checkout of the whole partial tree succeeded: %s", errOut)
 	}
 
 	// --mirror writes refs/heads and keeps the summary.
 	dst = newClient()
 	grove(t, "--repo="+dst, "pull", "--mirror", "origin")
-	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "os/main")); got != c2 {
-		t.Errorf("--mirror: os/main = %s", got)
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "main")); got != c2 {
+		t.Errorf("--mirror: main = %s", got)
 	}
 	if a, b := readFile(t, pub+"/summary"), readFile(t, dst+"/summary"); !bytes.Equal(a, b) {
 		t.Error("--mirror did not keep the remote's summary")
@@ -219,7 +214,7 @@ func TestPullOptions(t *testing.T) {
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 
 	// --progress-fd writes JSON lines, the last one final.
-	dst = newClient("os/main")
+	dst = newClient("main")
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -314,13 +309,15 @@ func TestPullTransportOptions(t *testing.T) {
 	// the other; the header goes to both.
 	dst := client("--contenturl="+content.URL, "origin", meta.URL)
 	reset()
-	grove(t, "--repo="+dst, "pull", "--http-header=X-Grove-Test=yes", "origin", "os/main")
+	grove(t, "--repo="+dst, "pull", "--http-header=X-Grove-Test=yes", "origin", "main")
 	for _, l := range reset() {
 		f := strings.Fields(l)
 		if len(f) < 3 || f[2] != "yes" {
 			t.Errorf("request without the header: %q", l)
 		}
-		isObject := strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta")
+		// contenturl serves objects, delta indexes and deltas (ostree-format.md §5.1).
+		isObject := strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta") ||
+			strings.HasPrefix(f[1], "/delta-indexes/") || strings.HasPrefix(f[1], "/deltas/")
 		if isObject != (f[0] == "content") {
 			t.Errorf("%s asked from the %s server", f[1], f[0])
 		}
@@ -329,24 +326,24 @@ func TestPullTransportOptions(t *testing.T) {
 
 	// --url replaces a dead url.
 	dst = client("origin", dead.URL)
-	grove(t, "--repo="+dst, "pull", "--url="+meta.URL, "origin", "os/main")
-	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
+	grove(t, "--repo="+dst, "pull", "--url="+meta.URL, "origin", "main")
+	if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:main")); got != c2 {
 		t.Errorf("--url: %s", got)
 	}
 
 	// mirrorlist=: the first mirror 404s, the second serves.
 	dst = client("origin", "mirrorlist="+list.URL+"/mirrors")
-	grove(t, "--repo="+dst, "pull", "origin", "os/main")
+	grove(t, "--repo="+dst, "pull", "origin", "main")
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 
 	// --localcache-repo: a repository that has everything; the network is
 	// asked for the summary and the commit's detached metadata only.
 	cache := t.TempDir() + "/cache"
 	grove(t, "--repo="+cache, "init", "--mode=archive")
-	grove(t, "--repo="+cache, "pull-local", pub, "os/main")
+	grove(t, "--repo="+cache, "pull-local", pub, "main")
 	dst = client("origin", meta.URL)
 	reset()
-	out := grove(t, "--repo="+dst, "pull", "--localcache-repo="+cache, "origin", "os/main")
+	out := grove(t, "--repo="+dst, "pull", "--localcache-repo="+cache, "origin", "main")
 	for _, l := range reset() {
 		if f := strings.Fields(l); strings.HasPrefix(f[1], "/objects/") && !strings.HasSuffix(f[1], ".commitmeta") {
 			t.Errorf("asked the network for %s despite the local cache", f[1])
@@ -358,22 +355,22 @@ func TestPullTransportOptions(t *testing.T) {
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 
 	// --timestamp-check: going back to the older commit is refused.
-	_, errOut, err := groveErr(t, "--repo="+dst, "pull", "--timestamp-check", "origin", "os/main@"+c1)
+	_, errOut, err := groveErr(t, "--repo="+dst, "pull", "--timestamp-check", "origin", "main@"+c1)
 	if err == nil || !strings.Contains(errOut, "is chronologically older than current revision") {
 		t.Errorf("--timestamp-check: %v %s", err, errOut)
 	}
-	grove(t, "--repo="+dst, "pull", "origin", "os/main@"+c1) // without it, allowed
+	grove(t, "--repo="+dst, "pull", "origin", "main@"+c1) // without it, allowed
 
 	// A file:// remote reads the repository directly.
 	dst = client("local", "file://"+pub)
-	out = grove(t, "--repo="+dst, "pull", "local", "os/main")
+	out = grove(t, "--repo="+dst, "pull", "local", "main")
 	if !strings.HasSuffix(out, "content written\n") || !strings.Contains(out, "content objects imported") {
 		t.Errorf("file:// status line %q", out)
 	}
 	inspMustRun(t, "ostree", "--repo="+dst, "fsck")
 
 	// --dry-run needs static deltas.
-	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "--dry-run", "origin", "os/main"); err == nil || inspLastLine(errOut) != "error: --dry-run requires --require-static-deltas" {
+	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "--dry-run", "origin", "main"); err == nil || inspLastLine(errOut) != "error: --dry-run requires --require-static-deltas" {
 		t.Errorf("--dry-run: %v %q", err, errOut)
 	}
 }
@@ -425,12 +422,12 @@ func TestPullOverHTTPS(t *testing.T) {
 		dst := t.TempDir() + "/dst"
 		grove(t, "--repo="+dst, "init", "--mode=bare-user")
 		grove(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", tc.set, "origin", url)
-		_, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "os/main")
+		_, errOut, err := groveErr(t, "--repo="+dst, "pull", "origin", "main")
 		if (err == nil) != tc.ok || (!tc.ok && !strings.Contains(errOut, "certificate")) {
 			t.Errorf("%s: %v %s", tc.set, err, errOut)
 		}
 		if tc.ok {
-			if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:os/main")); got != c2 {
+			if got := strings.TrimSpace(grove(t, "--repo="+dst, "rev-parse", "origin:main")); got != c2 {
 				t.Errorf("%s: %s", tc.set, got)
 			}
 		}
@@ -438,7 +435,7 @@ func TestPullOverHTTPS(t *testing.T) {
 	dst := t.TempDir() + "/ostree"
 	repotest.Ostree(t, "--repo="+dst, "init", "--mode=bare-user")
 	repotest.Ostree(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "--set=tls-ca-path="+cert, "origin", url)
-	if out, err := repotest.OstreeErr(t, "--repo="+dst, "pull", "origin", "os/main"); err != nil {
+	if out, err := repotest.OstreeErr(t, "--repo="+dst, "pull", "origin", "main"); err != nil {
 		t.Fatalf("ostree pull over https: %v\n%s", err, out)
 	}
 	repotest.Ostree(t, "--repo="+dst, "fsck")

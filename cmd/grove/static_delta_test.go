@@ -224,3 +224,105 @@ func TestOstreePullsGroveDeltasOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// grove pull goes through static deltas (ostree's, big-endian included,
+// and grove's), picks the from→to delta when it has FROM, honours
+// --disable-static-deltas, and refuses a damaged part without moving
+// the ref.
+func TestGrovePullsThroughDeltas(t *testing.T) {
+	t.Parallel()
+	p := deltatest.NewPair(t, 0)
+	R := "--repo=" + p.Repo
+	repotest.Ostree(t, R, "static-delta", "generate", "--empty", "--to="+p.To)
+	repotest.Ostree(t, R, "static-delta", "generate", "--from="+p.From, "--to="+p.To, "--set-endianness=B")
+	repotest.Ostree(t, R, "summary", "-u")
+	var mu sync.Mutex
+	var fetched []string
+	fs := http.FileServer(http.Dir(p.Repo))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fetched = append(fetched, r.URL.Path)
+		mu.Unlock()
+		fs.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	client := func(t *testing.T, withFrom bool) string {
+		dst := filepath.Join(t.TempDir(), "dst")
+		grove(t, "--repo="+dst, "init", "--mode=bare-user")
+		grove(t, "--repo="+dst, "remote", "add", "--no-gpg-verify", "origin", srv.URL)
+		if withFrom {
+			repotest.Ostree(t, "--repo="+dst, "pull-local", p.Repo, p.From)
+			repotest.Ostree(t, "--repo="+dst, "refs", "--create=origin:test", p.From)
+		}
+		mu.Lock()
+		fetched = nil
+		mu.Unlock()
+		return dst
+	}
+	requested := func(pred func(string) bool) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, f := range fetched {
+			if pred(f) {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	objects := func(f string) bool {
+		return strings.HasPrefix(f, "/objects/") && !strings.HasSuffix(f, ".commitmeta")
+	}
+	check := func(t *testing.T, dst string) {
+		repotest.Ostree(t, "--repo="+dst, "fsck")
+		co := filepath.Join(t.TempDir(), "co")
+		repotest.Ostree(t, "--repo="+dst, "checkout", "-U", "origin:test", co)
+		repotest.SameTree(t, p.ToDir, co)
+	}
+
+	// One client at a time: the request log is shared.
+	dst := client(t, false)
+	out := grove(t, "--repo="+dst, "pull", "--require-static-deltas", "origin", "test")
+	if !strings.Contains(out, "1 delta parts") {
+		t.Errorf("scratch: %q", out)
+	}
+	if o := requested(objects); len(o) != 0 {
+		t.Errorf("scratch: objects fetched besides the delta: %v", o)
+	}
+	check(t, dst)
+
+	dst = client(t, true)
+	out = grove(t, "--repo="+dst, "pull", "--require-static-deltas", "origin", "test")
+	if sb := requested(func(f string) bool { return strings.HasSuffix(f, "/superblock") }); len(sb) != 1 || !strings.Contains(sb[0], "-") {
+		t.Errorf("from→to: superblocks fetched %v (%q)", sb, out)
+	}
+	if o := requested(objects); len(o) != 0 {
+		t.Errorf("from→to: objects fetched besides the delta: %v", o)
+	}
+	check(t, dst)
+
+	dst = client(t, false)
+	grove(t, "--repo="+dst, "pull", "--disable-static-deltas", "origin", "test")
+	if d := requested(func(f string) bool { return strings.HasPrefix(f, "/deltas/") }); len(d) != 0 {
+		t.Errorf("--disable-static-deltas fetched %v", d)
+	}
+	check(t, dst)
+
+	// A damaged part: the pull fails, the ref stays where it was.
+	n := delta.Name{To: oid.MustParse(p.To)}
+	part := filepath.Join(p.Repo, n.PartPath(0))
+	b, err := os.ReadFile(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x10
+	os.WriteFile(part, b, 0o644)
+	dst = client(t, false)
+	if _, errOut, err := groveErr(t, "--repo="+dst, "pull", "--require-static-deltas", "origin", "test"); err == nil || !strings.Contains(errOut, "checksum") {
+		t.Errorf("damaged part: %v %q", err, errOut)
+	}
+	if refs := grove(t, "--repo="+dst, "refs"); strings.TrimSpace(refs) != "" {
+		t.Errorf("ref moved after a failed pull: %q", refs)
+	}
+	repotest.Ostree(t, "--repo="+dst, "fsck")
+}

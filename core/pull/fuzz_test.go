@@ -58,12 +58,25 @@ func FuzzOpenArchive(f *testing.F) {
 				return
 			}
 		}
-		var out bytes.Buffer
-		if _, err := copyArchive(&out, bytes.NewReader(data), want, true); err == nil && !bytes.Equal(out.Bytes(), data) {
-			t.Fatal("accepted stream not copied as it was")
+		// From memory and streamed (a reader of no known type): the same
+		// verdict either way.
+		var verdicts []bool
+		for _, src := range []func() io.Reader{
+			func() io.Reader { return bytes.NewReader(data) },
+			func() io.Reader { return io.MultiReader(bytes.NewReader(data)) },
+		} {
+			var out bytes.Buffer
+			_, err1 := copyArchive(&out, src(), want, true)
+			verdicts = append(verdicts, err1 == nil)
+			if err1 == nil && !bytes.Equal(out.Bytes(), data) {
+				t.Fatal("accepted stream not copied as it was")
+			}
+			if _, err := copyArchive(io.Discard, src(), oid.Sum([]byte("other")), true); err == nil {
+				t.Fatal("stream accepted under a name it does not hash to")
+			}
 		}
-		if _, err := copyArchive(io.Discard, bytes.NewReader(data), oid.Sum([]byte("other")), true); err == nil {
-			t.Fatal("stream accepted under a name it does not hash to")
+		if verdicts[0] != verdicts[1] {
+			t.Fatalf("in memory accepted %v, streamed %v", verdicts[0], verdicts[1])
 		}
 	})
 }

@@ -427,9 +427,8 @@ func (p *puller) fetchMeta(ctx context.Context, name oid.ObjectName) (b []byte, 
 	if ok, err := p.tx.Has(ctx, name); err != nil {
 		return nil, false, err
 	} else if ok {
-		// Staged by this transaction (a delta) and not flushed: not
-		// readable yet, so it is read from the source once more.
-		if b, err := p.dst.ReadMeta(ctx, name.Type, name.Checksum); err == nil {
+		// Stored, or staged by this transaction (a delta): read here.
+		if b, err := p.tx.ReadMeta(ctx, name.Type, name.Checksum); err == nil {
 			return b, true, nil
 		}
 	}

@@ -63,20 +63,21 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// c2 changed /etc/motd: its /etc dirtree and that file are new.
+	// c1 is a small tree, c2 the rich one: its /etc dirtree and
+	// /etc/os-release are new.
 	com, _ := r.LoadCommit(ctx, c2)
 	root, _ := r.LoadDirTree(ctx, com.RootTree)
 	_, etc := root.Lookup("etc")
 	f.dirtree = etc.Tree
 	et, _ := r.LoadDirTree(ctx, etc.Tree)
-	motd, _ := et.Lookup("motd")
-	f.file = motd.Checksum
+	osr, _ := et.Lookup("os-release")
+	f.file = osr.Checksum
 	return f
 }
 
 func objectURL(name oid.ObjectName) string { return "/" + repo.ArchivePath(name) }
 
-// republish writes a crafted commit on os/main (metadata objects given
+// republish writes a crafted commit on main (metadata objects given
 // raw) and a new summary.
 func republish(t *testing.T, f *fixture, metas map[oid.ObjectType][][]byte, c *object.Commit) oid.Checksum {
 	t.Helper()
@@ -100,7 +101,7 @@ func republish(t *testing.T, f *fixture, metas map[oid.ObjectType][][]byte, c *o
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.SetRef("", "os/main", sum); err != nil {
+	if err := tx.SetRef("", "main", sum); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -311,7 +312,7 @@ func TestHostileServers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main@" + f.c1.String()}, Remote: "evil"}); err != nil {
+				if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main@" + f.c1.String()}, Remote: "evil"}); err != nil {
 					t.Fatal(err)
 				}
 				before = f.c1
@@ -326,7 +327,7 @@ func TestHostileServers(t *testing.T) {
 			start := time.Now()
 			src, err := remote.Open(ctx, dst, rem, opts)
 			if err == nil {
-				_, err = pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "evil", Depth: hc.depth})
+				_, err = pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "evil", Depth: hc.depth})
 			}
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("took %s", d)
@@ -350,7 +351,7 @@ func TestHostileServers(t *testing.T) {
 			if hc.wantErr != nil && !errors.Is(err, hc.wantErr) {
 				t.Errorf("error is not %v: %v", hc.wantErr, err)
 			}
-			if got, err := dst.ReadRef(ctx, "evil", "os/main"); got != before && !(before.IsZero() && err != nil) {
+			if got, err := dst.ReadRef(ctx, "evil", "main"); got != before && !(before.IsZero() && err != nil) {
 				t.Errorf("ref moved to %s (%v)", got, err)
 			}
 			repotest.Ostree(t, "--repo="+dst.Path(), "fsck")
@@ -379,7 +380,7 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "flaky"}); err != nil {
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "flaky"}); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -400,7 +401,7 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = pull.Pull(ctx, dst2, src2, pull.Options{Refs: []string{"os/main"}, Remote: "flaky"})
+	_, err = pull.Pull(ctx, dst2, src2, pull.Options{Refs: []string{"main"}, Remote: "flaky"})
 	if err == nil || !strings.Contains(err.Error(), f.file.String()) {
 		t.Fatalf("err = %v", err)
 	}
@@ -428,7 +429,7 @@ func TestTLSFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "tlsremote"}); err != nil {
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "tlsremote"}); err != nil {
 		t.Fatal(err)
 	}
 }

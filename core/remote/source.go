@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/groveos/grove/core/fetch"
+	"github.com/groveos/grove/core/gvariant"
 	"github.com/groveos/grove/core/keyfile"
 	"github.com/groveos/grove/core/oid"
 	"github.com/groveos/grove/core/pull"
@@ -219,10 +221,38 @@ func (s *Source) ReadMeta(ctx context.Context, name oid.ObjectName) ([]byte, err
 	return resp.Data, nil
 }
 
-// ReadContent fetches a .filez object and decodes it on the way.
-func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pull.Content) error) error {
+// inMemory is the largest object read whole before it is decoded:
+// klauspost's inflater is faster on a *bytes.Reader, and the body comes in
+// a few large reads.
+const inMemory = 1 << 20
+
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// streamObject fetches a .filez object and hands it to fn: small ones
+// (with a Content-Length) as a *bytes.Reader over the whole body.
+func (s *Source) streamObject(ctx context.Context, sum oid.Checksum, fn func(io.Reader) error) error {
 	name := oid.ObjectName{Checksum: sum, Type: oid.File}
 	err := s.client.Stream(ctx, s.content, repo.ArchivePath(name), 0, func(r io.Reader, size int64) error {
+		if size < 0 || size > inMemory {
+			return fn(r)
+		}
+		bp := bodyBufs.Get().(*[]byte)
+		defer bodyBufs.Put(bp)
+		if int64(cap(*bp)) < size {
+			*bp = make([]byte, 0, size)
+		}
+		buf := (*bp)[:size]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return err
+		}
+		return fn(bytes.NewReader(buf))
+	})
+	return notFound(err)
+}
+
+// ReadContent fetches a .filez object and decodes it.
+func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pull.Content) error) error {
+	return s.streamObject(ctx, sum, func(r io.Reader) error {
 		c, release, err := pull.OpenArchive(r)
 		if err != nil {
 			return err
@@ -230,16 +260,11 @@ func (s *Source) ReadContent(ctx context.Context, sum oid.Checksum, fn func(*pul
 		defer release()
 		return fn(c)
 	})
-	return notFound(err)
 }
 
 // ReadRawArchive fetches a .filez object's bytes as they are.
 func (s *Source) ReadRawArchive(ctx context.Context, sum oid.Checksum, fn func(io.Reader) error) error {
-	name := oid.ObjectName{Checksum: sum, Type: oid.File}
-	err := s.client.Stream(ctx, s.content, repo.ArchivePath(name), 0, func(r io.Reader, size int64) error {
-		return fn(r)
-	})
-	return notFound(err)
+	return s.streamObject(ctx, sum, fn)
 }
 
 // ReadFile fetches another file of the remote (deltas/…, delta-indexes/…)
@@ -313,4 +338,53 @@ func FetchRemoteSummary(ctx context.Context, r *repo.Repo, rem *Remote, o Source
 		return nil, fmt.Errorf("remote %s: %w", rem.Name, err)
 	}
 	return FetchSummary(ctx, r, c, base, rem.Name, o.VerifySummary)
+}
+
+// StaticDeltas lists the static deltas the summary names
+// (ostree.static-deltas): "FROM-TO" or "TO" in hex → the SHA-256 of the
+// delta's superblock. It is nil without a summary. (Static-delta pulls
+// choose from it through pull.Options.Delta.)
+func (s *Source) StaticDeltas() map[string]oid.Checksum {
+	if s.summary == nil {
+		return nil
+	}
+	v, ok := s.summary.Lookup(summary.KeyStaticDeltas)
+	if !ok {
+		return nil
+	}
+	entries, _ := v.([]gvariant.DictEntry)
+	out := make(map[string]oid.Checksum, len(entries))
+	for _, e := range entries {
+		name, _ := e.Key.(string)
+		vv, _ := e.Value.(gvariant.Variant)
+		b, _ := vv.Value.([]byte)
+		if sum, err := oid.FromBytes(b); err == nil && name != "" {
+			out[name] = sum
+		}
+	}
+	return out
+}
+
+// IndexedDeltas says whether the remote publishes delta-indexes/: the
+// summary's ostree.summary.indexed-deltas, or without a summary
+// core.indexed-deltas in the remote's config (fetched once; a missing
+// config means no).
+func (s *Source) IndexedDeltas(ctx context.Context) (bool, error) {
+	if s.summary != nil {
+		v, _ := s.summary.Lookup(summary.KeyIndexedDeltas)
+		b, _ := v.(bool)
+		return b, nil
+	}
+	resp, err := s.client.Get(ctx, s.meta, "config", fetch.Request{Max: 1 << 20})
+	if errors.Is(err, fetch.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remote %s: %w", s.remote.Name, err)
+	}
+	kf, err := keyfile.Parse(resp.Data)
+	if err != nil {
+		return false, fmt.Errorf("remote %s: config: %w", s.remote.Name, err)
+	}
+	return kf.Bool("core", "indexed-deltas", false)
 }

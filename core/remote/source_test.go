@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -19,24 +20,18 @@ import (
 	"github.com/groveos/grove/core/repotest"
 )
 
-// publish makes an archive repository with the real ostree: ref os/main
-// with two commits of a rich tree, and a summary. It returns the repo
-// path and the two commits.
+// publish extracts the shared archive fixture made by the real ostree
+// (testdata/ostree): ref main with two commits, a small tree then a rich
+// one with detached metadata; with summary, ostree writes a summary. It
+// returns the repository path, main^ and main.
 func publish(t *testing.T, summary bool) (string, oid.Checksum, oid.Checksum) {
 	t.Helper()
 	repotest.NeedOstree(t)
-	dir := t.TempDir()
-	tree := filepath.Join(dir, "tree")
-	repotest.RichTree(t, tree)
-	pub := filepath.Join(dir, "pub")
-	repotest.Ostree(t, "--repo="+pub, "init", "--mode=archive")
-	c1 := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "one", "--timestamp=2024-01-01T00:00:00Z", "--tree=dir="+tree)
-	repotest.WriteFile(t, tree+"/etc/motd", "second\n", 0o644)
-	c2 := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "os/main", "-s", "two", "--timestamp=2024-01-02T00:00:00Z", "--tree=dir="+tree)
+	f := repotest.OstreeFixture(t, repo.ModeArchive)
 	if summary {
-		repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+		repotest.Ostree(t, "--repo="+f.Path, "summary", "-u")
 	}
-	return pub, oid.MustParse(c1), oid.MustParse(c2)
+	return f.Path, f.Commits["main^"], f.Commits["main"]
 }
 
 // server serves dir and logs the paths asked for.
@@ -95,15 +90,15 @@ func TestPullOverHTTPEveryMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Depth: -1, Remote: "origin"})
+			res, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Depth: -1, Remote: "origin"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Refs["os/main"] != c2 {
+			if res.Refs["main"] != c2 {
 				t.Fatalf("pulled %v, want %s", res.Refs, c2)
 			}
-			if got, _ := dst.ReadRef(ctx, "origin", "os/main"); got != c2 {
-				t.Fatalf("refs/remotes/origin/os/main = %s", got)
+			if got, _ := dst.ReadRef(ctx, "origin", "main"); got != c2 {
+				t.Fatalf("refs/remotes/origin/main = %s", got)
 			}
 			if ok, _ := dst.HasObject(ctx, oid.ObjectName{Checksum: c1, Type: oid.Commit}); !ok {
 				t.Fatal("depth -1 did not bring the parent")
@@ -113,24 +108,18 @@ func TestPullOverHTTPEveryMode(t *testing.T) {
 			}
 			repotest.Ostree(t, "--repo="+dst.Path(), "fsck")
 			want := t.TempDir() + "/want"
-			repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "os/main", want)
+			repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "main", want)
 			got := t.TempDir() + "/got"
-			repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:os/main", got)
+			repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:main", got)
 			repotest.SameTree(t, want, got)
 		})
 	}
 }
 
-// TestPullIntoBareUserOnly: a tree committed for bare-user-only clients
-// (canonical permissions, no xattrs) pulls into one.
+// TestPullIntoBareUserOnly: a tree fit for bare-user-only clients (owned
+// by root, no xattrs: the fixture's other/branch) pulls into one.
 func TestPullIntoBareUserOnly(t *testing.T) {
-	repotest.NeedOstree(t)
-	dir := t.TempDir()
-	repotest.RichTree(t, dir+"/tree")
-	pub := dir + "/pub"
-	repotest.Ostree(t, "--repo="+pub, "init", "--mode=archive")
-	c := repotest.Ostree(t, "--repo="+pub, "commit", "-b", "main", "--canonical-permissions", "--no-xattrs", "--tree=dir="+dir+"/tree")
-	repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	pub, _, _ := publish(t, true)
 	srv := serve(t, pub)
 	ctx := context.Background()
 	dst := repotest.NewRepo(t, repo.ModeBareUserOnly)
@@ -139,16 +128,13 @@ func TestPullIntoBareUserOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "origin"}); err != nil {
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"other/branch"}, Remote: "origin"}); err != nil {
 		t.Fatal(err)
-	}
-	if got, _ := dst.ReadRef(ctx, "origin", "main"); got.String() != c {
-		t.Fatalf("ref %s, want %s", got, c)
 	}
 	repotest.Ostree(t, "--repo="+dst.Path(), "fsck")
 	want, got := t.TempDir()+"/want", t.TempDir()+"/got"
-	repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "main", want)
-	repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:main", got)
+	repotest.Ostree(t, "--repo="+pub, "checkout", "-U", "other/branch", want)
+	repotest.Ostree(t, "--repo="+dst.Path(), "checkout", "-U", "origin:other/branch", got)
 	repotest.SameTree(t, want, got)
 }
 
@@ -164,7 +150,7 @@ func TestNoopPullFetchesOnlyTheSummary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "origin"}); err != nil {
+		if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "origin"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -180,7 +166,7 @@ func TestNoopPullFetchesOnlyTheSummary(t *testing.T) {
 			t.Errorf("no-op pull asked for %s", p)
 		}
 	}
-	if got, _ := dst.ReadRef(ctx, "origin", "os/main"); got != c2 {
+	if got, _ := dst.ReadRef(ctx, "origin", "main"); got != c2 {
 		t.Fatalf("ref %s", got)
 	}
 }
@@ -195,21 +181,21 @@ func TestPullWithoutSummaryUsesRefsHeads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/main"}, Remote: "origin"}); err != nil {
+	if _, err := pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"main"}, Remote: "origin"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := dst.ReadRef(ctx, "origin", "os/main"); got != c2 {
+	if got, _ := dst.ReadRef(ctx, "origin", "main"); got != c2 {
 		t.Fatalf("ref %s", got)
 	}
 	found := false
 	for _, p := range srv.requests() {
-		found = found || p == "/refs/heads/os/main"
+		found = found || p == "/refs/heads/main"
 	}
 	if !found {
-		t.Fatal("refs/heads/os/main never asked for")
+		t.Fatal("refs/heads/main never asked for")
 	}
-	_, err = pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"os/nope"}, Remote: "origin"})
-	if !errors.Is(err, pull.ErrNotFound) || !strings.Contains(err.Error(), "refs/heads/os/nope") {
+	_, err = pull.Pull(ctx, dst, src, pull.Options{Refs: []string{"nope"}, Remote: "origin"})
+	if !errors.Is(err, pull.ErrNotFound) || !strings.Contains(err.Error(), "refs/heads/nope") {
 		t.Fatalf("missing ref: %v", err)
 	}
 	// Without a summary a remote cannot list its refs.
@@ -233,4 +219,73 @@ func TestRefusesBareRemote(t *testing.T) {
 	if !errors.Is(err, remote.ErrMode) || err.Error() != `Can't pull from archives with mode "bare-user"` {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestDeltaListing: what a static-delta pull chooses from, read from an
+// ostree-made summary and config.
+func TestDeltaListing(t *testing.T) {
+	pub, c1, c2 := publish(t, false)
+	repotest.Ostree(t, "--repo="+pub, "static-delta", "generate", "--from="+c1.String(), "--to="+c2.String())
+	repotest.Ostree(t, "--repo="+pub, "static-delta", "generate", "--empty", "--to="+c2.String())
+	srv := serve(t, pub)
+	ctx := context.Background()
+	dst := repotest.NewRepo(t, repo.ModeBareUser)
+	rem := addRemote(t, dst, "origin", srv.URL)
+	// No summary and no indexes yet.
+	src, err := remote.OpenHTTP(ctx, dst, rem, srv.URL, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.StaticDeltas() != nil {
+		t.Error("deltas listed without a summary")
+	}
+	if ok, err := src.IndexedDeltas(ctx); err != nil || ok {
+		t.Errorf("indexed deltas before any index: %v %v", ok, err)
+	}
+	repotest.Ostree(t, "--repo="+pub, "summary", "-u")
+	src, err = remote.OpenHTTP(ctx, dst, rem, srv.URL, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := src.StaticDeltas()
+	if len(d) != 2 {
+		t.Fatalf("deltas %v", d)
+	}
+	sb, err := src.ReadFile(ctx, "deltas/"+deltaPath(c1, c2)+"/superblock", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d[c1.String()+"-"+c2.String()] != oid.Sum(sb) {
+		t.Error("listed digest is not the superblock's")
+	}
+	if _, ok := d[c2.String()]; !ok {
+		t.Error("scratch delta not listed")
+	}
+	if ok, _ := src.IndexedDeltas(ctx); !ok {
+		t.Error("summary says no indexed deltas")
+	}
+	// summary -u wrote the indexes and said so in the config, which a
+	// remote without a summary is asked.
+	os.Remove(filepath.Join(pub, "summary"))
+	src, err = remote.OpenHTTP(ctx, dst, rem, srv.URL, remote.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := src.IndexedDeltas(ctx); err != nil || !ok {
+		t.Errorf("indexed deltas from config: %v %v", ok, err)
+	}
+	if _, err := src.ReadFile(ctx, "deltas/nope/superblock", 1<<20); !errors.Is(err, pull.ErrNotFound) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// deltaPath is ostree's deltas/ directory of FROM-TO: modified base64,
+// split after two characters.
+func deltaPath(from, to oid.Checksum) string {
+	enc := func(c oid.Checksum) string {
+		s := base64.RawStdEncoding.EncodeToString(c[:])
+		return strings.ReplaceAll(s, "/", "_")
+	}
+	f := enc(from)
+	return f[:2] + "/" + f[2:] + "-" + enc(to)
 }

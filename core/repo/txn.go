@@ -141,6 +141,23 @@ func (tx *Txn) hasLoose(ctx context.Context, name oid.ObjectName) (bool, error) 
 	return false, nil
 }
 
+// ReadMeta returns a metadata object this transaction staged (readable
+// before Commit, e.g. what a static delta wrote for the pull walking it),
+// else the repository's.
+func (tx *Txn) ReadMeta(ctx context.Context, typ oid.ObjectType, sum oid.Checksum) ([]byte, error) {
+	name := oid.ObjectName{Checksum: sum, Type: typ}
+	tx.mu.Lock()
+	staged := tx.staged[name]
+	tx.mu.Unlock()
+	if staged {
+		// A Flush may move it into objects/ meanwhile: then it is read there.
+		if b, err := os.ReadFile(tx.stagePath(name)); err == nil {
+			return b, nil
+		}
+	}
+	return tx.r.ReadMeta(ctx, typ, sum)
+}
+
 // stagePath returns where name is staged. The staging directory is flat
 // (the object's path with the fan-out slash dropped): 256 subdirectories
 // would cost a mkdir each while writing and an rmdir each at the end, and
