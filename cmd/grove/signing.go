@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/groveos/grove/core/oid"
+	"github.com/groveos/grove/core/remote"
 	"github.com/groveos/grove/core/repo"
 	"github.com/groveos/grove/core/sign"
 )
@@ -30,11 +31,11 @@ func showSignatures(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, sum oid.C
 	}
 	opts := sign.GPGKeyringOptions{Repo: r.Path(), AllRemotes: true, HomeDir: o.gpgHome}
 	if o.gpgRemote != "" {
-		opt, err := remoteOption(r, o.gpgRemote)
+		rem, err := remote.Get(r, remote.Where{}, o.gpgRemote)
 		if err != nil {
 			return err
 		}
-		paths, _ := opt("gpgkeypath")
+		paths, _ := rem.Option("gpgkeypath")
 		opts = sign.GPGKeyringOptions{Repo: r.Path(), Remote: o.gpgRemote, KeyPaths: sign.ParseKeyPaths(paths)}
 	}
 	k, err := sign.LoadGPGKeyring(opts)
@@ -54,21 +55,4 @@ func showSignatures(cmd *cobra.Command, w *bufio.Writer, r *repo.Repo, sum oid.C
 		return fmt.Errorf("Commit %s: %w", sum, verr)
 	}
 	return nil
-}
-
-// remoteOption looks a remote's options up in the repository's config
-// (`[remote "NAME"]`).
-func remoteOption(r *repo.Repo, name string) (sign.RemoteOption, error) {
-	group := fmt.Sprintf("remote \"%s\"", name)
-	cfg := r.Config()
-	found := false
-	for _, g := range cfg.Groups() {
-		if g == group {
-			found = true
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("Remote \"%s\" not found", name)
-	}
-	return func(key string) (string, bool) { return cfg.Get(group, key) }, nil
 }

@@ -2,16 +2,10 @@ package repotest
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
-	"github.com/groveos/grove/core/internal/fsutil"
+	"github.com/groveos/grove/core/internal/manifest"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,70 +57,17 @@ func RichTree(t testing.TB, dir string) {
 // Directory mtimes and file mtimes are left out (ostree does not keep them).
 func Manifest(t testing.TB, dir string) string {
 	t.Helper()
-	var lines []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %o %d:%d", rel, st.Mode, st.Uid, st.Gid)
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFREG:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %d %x", len(b), sha256.Sum256(b))
-		case unix.S_IFLNK:
-			target, _ := os.Readlink(p)
-			line += " -> " + target
-		}
-		xs, err := fsutil.ListXattrs(p)
-		if err != nil {
-			return err
-		}
-		for _, x := range xs {
-			if strings.HasPrefix(x.Name, "user.") && x.Name != "user.ostreemeta" {
-				line += fmt.Sprintf(" %s=%q", x.Name, x.Value)
-			}
-		}
-		lines = append(lines, line)
-		return nil
-	})
+	m, err := manifest.Dir(dir, manifest.Options{UserXattrs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
+	return m
 }
 
 // SameTree fails the test when two directory trees differ.
 func SameTree(t testing.TB, want, got string) {
 	t.Helper()
-	a, b := Manifest(t, want), Manifest(t, got)
-	if a == b {
-		return
+	if d := manifest.Diff(Manifest(t, want), Manifest(t, got)); d != "" {
+		t.Errorf("trees differ (- %s, + %s):\n%s", want, got, d)
 	}
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	seen := map[string]bool{}
-	for _, l := range bl {
-		seen[l] = true
-	}
-	var diff []string
-	for _, l := range al {
-		if !seen[l] {
-			diff = append(diff, "- "+l)
-		}
-		delete(seen, l)
-	}
-	for _, l := range bl {
-		if seen[l] {
-			diff = append(diff, "+ "+l)
-		}
-	}
-	t.Errorf("trees differ (- %s, + %s):\n%s", want, got, strings.Join(diff, "\n"))
 }
